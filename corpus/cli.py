@@ -1,0 +1,320 @@
+"""The ``corpus`` command line: a thin shell over the library API.
+
+Commands parse options, call :mod:`corpus.ingest`, :mod:`corpus.pipeline` and friends, and render
+the results. Plugins add commands through the ``register_commands`` hook; ``--plugin`` and
+``--disable-plugin`` are read before the command line is parsed so their commands exist.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .cliutil import (
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    AppState,
+    echo_json,
+    fail,
+    get_state,
+    show_progress,
+)
+from .config import load_config
+from .errors import CorpusError
+from .plugins import Plugins, PluginSpec
+
+FAIL_ON = click.Choice(["error", "warning", "never"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="corpus", package_name="newscorpus")
+@click.option(
+    "--plugin",
+    "plugin_modules",
+    multiple=True,
+    metavar="MODULE",
+    help="Load an extra plugin module (repeatable; also CORPUS_PLUGINS=a,b).",
+)
+@click.option(
+    "--disable-plugin",
+    "disabled",
+    multiple=True,
+    metavar="NAME",
+    help="Do not load the plugin NAME (repeatable; also CORPUS_DISABLE_PLUGINS).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Settings file (default: ./corpus.toml, or [tool.corpus] in ./pyproject.toml).",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    plugin_modules: tuple[str, ...],
+    disabled: tuple[str, ...],
+    config_path: str | None,
+) -> None:
+    """Ingest, validate, convert and diff news articles.
+
+    Each input file becomes one canonical document; exporters write NITF 3.6 and JSON.
+    Run `corpus COMMAND --help` for each command.
+    """
+    if isinstance(ctx.obj, AppState):
+        return  # main() already loaded plugins and settings
+    try:
+        plugins = Plugins(PluginSpec.from_env(plugin_modules, disabled))
+        ctx.obj = AppState(plugins, load_config(config_path))
+    except CorpusError as exc:
+        fail(exc)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    help="Output folder; the input tree is mirrored under it.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="NAME",
+    help="Output format (repeatable; default: nitf and json). See `corpus formats`.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes.",
+)
+@click.option(
+    "--fail-on",
+    type=FAIL_ON,
+    default="error",
+    show_default=True,
+    help="Exit 1 when any finding is at or above this severity.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="Write the JSON report here (default: OUTPUT/report.json with -o).",
+)
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Reject inputs larger than this many bytes (default 50 MiB).",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first rejected file or plugin error.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+def ingest(
+    sources: tuple[str, ...],
+    output: str | None,
+    formats: tuple[str, ...],
+    jobs: int,
+    fail_on: str,
+    report_path: str | None,
+    max_file_size: int | None,
+    fail_fast: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Read every article under SOURCES; export each one to OUTPUT.
+
+    Prints a one-line summary; every input file is in the report as ok, warning or
+    rejected. Exit 1 if any finding reaches --fail-on.
+    """
+    from .ingest import IngestOptions
+
+    state = get_state()
+    options = IngestOptions(
+        sources=tuple(sources),
+        output=output,
+        formats=tuple(formats) if formats else (("nitf", "json") if output else ()),
+        jobs=jobs,
+        report_path=report_path,
+        fail_fast=fail_fast,
+        **({"max_file_size": max_file_size} if max_file_size else {}),
+    )
+    _run_and_exit(state, options, fail_on=fail_on, quiet=quiet, as_json=as_json)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--fail-on",
+    type=FAIL_ON,
+    default="error",
+    show_default=True,
+    help="Exit 1 when any finding is at or above this severity.",
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Print only findings, no summary line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def validate(sources: tuple[str, ...], fail_on: str, jobs: int, quiet: bool, as_json: bool) -> None:
+    """Read and check SOURCES without writing anything; print every finding."""
+    from .ingest import IngestOptions
+
+    state = get_state()
+    options = IngestOptions(sources=tuple(sources), output=None, formats=(), jobs=jobs)
+    _run_and_exit(state, options, fail_on=fail_on, quiet=quiet, as_json=as_json, list_all=True)
+
+
+def _run_and_exit(
+    state: AppState, options, *, fail_on: str, quiet: bool, as_json: bool, list_all: bool = False
+) -> None:
+    from .ingest import run_ingest
+
+    try:
+        report = run_ingest(
+            options,
+            plugins=state.plugins,
+            config=state.config,
+            progress=show_progress(quiet or as_json),
+        )
+    except CorpusError as exc:
+        fail(exc)
+        return
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for entry in report.files:
+            for finding in entry.findings:
+                if list_all or finding.severity.rank >= 1:
+                    click.echo(str(finding), err=not list_all)
+        if not quiet:
+            click.echo(report.summary_line(), err=False)
+    if report.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_FINDINGS if report.fails(fail_on) else EXIT_OK)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-t",
+    "--to",
+    "fmt",
+    default="json",
+    show_default=True,
+    metavar="FORMAT",
+    help="Output format (see `corpus formats`).",
+)
+@click.option("--from", "reader", metavar="READER", help="Input format (default: by extension).")
+def convert(file: str, fmt: str, reader: str | None) -> None:
+    """Convert one FILE to another format, on stdout. Findings go to stderr."""
+    from .pipeline import process_path
+
+    state = get_state()
+    if fmt not in state.plugins.exporters:
+        fail(f"unknown format {fmt!r}; known: {', '.join(state.plugins.exporters.names())}")
+    result = process_path(
+        file,
+        Path(file).name,
+        plugins=state.plugins,
+        config=state.config,
+        formats=(fmt,),
+    )
+    for finding in result.findings:
+        click.echo(str(finding), err=True)
+    if fmt not in result.outputs:
+        sys.exit(EXIT_FINDINGS)
+    sys.stdout.buffer.write(result.outputs[fmt])
+    sys.stdout.buffer.flush()
+
+
+@cli.command(name="plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins_command(as_json: bool) -> None:
+    """List plugins: name, version, origin, enabled, and the hooks each implements."""
+    rows = get_state().plugins.describe()
+    if as_json:
+        echo_json([row.to_dict() for row in rows])
+        return
+    for row in rows:
+        state = "enabled" if row.enabled else "disabled"
+        version = row.version or "-"
+        click.echo(f"{row.name} {version} ({row.origin}, {state})")
+        click.echo(f"    hooks: {', '.join(row.hooks) or '-'}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def formats(as_json: bool) -> None:
+    """List readers and exporters with their names, extensions and media types."""
+    plugins = get_state().plugins
+    data = {"readers": plugins.readers.describe(), "exporters": plugins.exporters.describe()}
+    if as_json:
+        echo_json(data)
+        return
+    click.echo("Readers:")
+    for r in data["readers"]:
+        exts = " ".join(r["extensions"])
+        click.echo(f"  {r['name']:<12} {exts:<16} {r['media_type']:<28} {r['description']}")
+    click.echo("Exporters:")
+    for e in data["exporters"]:
+        click.echo(
+            f"  {e['name']:<12} {e['extension']:<16} {e['media_type']:<28} {e['description']}"
+        )
+
+
+def _preparse(argv: Sequence[str]) -> tuple[list[str], list[str], str | None]:
+    """Find --plugin/--disable-plugin/--config before click parses (plugins add commands)."""
+    modules: list[str] = []
+    disabled: list[str] = []
+    config: str | None = None
+    it = iter(argv)
+    for arg in it:
+        for flag, sink in (("--plugin", modules), ("--disable-plugin", disabled)):
+            if arg == flag:
+                value = next(it, None)
+                if value is not None:
+                    sink.append(value)
+            elif arg.startswith(flag + "="):
+                sink.append(arg.split("=", 1)[1])
+        if arg == "--config":
+            config = next(it, None)
+        elif arg.startswith("--config="):
+            config = arg.split("=", 1)[1]
+        if not arg.startswith("-"):
+            break  # the sub-command: global options end here
+    return modules, disabled, config
+
+
+def build_state(argv: Sequence[str]) -> AppState:
+    modules, disabled, config_path = _preparse(argv)
+    plugins = Plugins(PluginSpec.from_env(modules, disabled))
+    return AppState(plugins, load_config(config_path))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        state = build_state(args)
+        state.plugins.register_commands(cli)
+    except CorpusError as exc:
+        fail(exc)
+        return
+    try:
+        cli.main(args=args, prog_name="corpus", obj=state, standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        click.echo("corpus: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+__all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

@@ -1,0 +1,62 @@
+"""Shared pieces for command-line commands, built-in or from plugins.
+
+Commands get the run's loaded plugins and settings from :func:`get_state`, print machine output
+with :func:`echo_json`, and exit with the codes below, so every command behaves alike.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import attrs
+import click
+
+from .config import Config
+from .errors import CorpusError
+from .plugins import Plugins
+
+EXIT_OK = 0
+#: Findings at or above ``--fail-on``, or (for ``diff``) differences found.
+EXIT_FINDINGS = 1
+#: Usage error or trouble (click uses 2 for usage errors too).
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+@attrs.define
+class AppState:
+    """What the top-level ``corpus`` group hands its sub-commands."""
+
+    plugins: Plugins
+    config: Config
+
+
+def get_state(ctx: click.Context | None = None) -> AppState:
+    """The :class:`AppState` of the running command line."""
+    ctx = ctx or click.get_current_context()
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppState):  # invoked without the top-level group (tests)
+        from .config import load_config
+        from .plugins import get_plugins
+
+        obj = AppState(get_plugins(), load_config())
+        ctx.find_root().obj = obj
+    return obj
+
+
+def echo_json(data: Any) -> None:
+    """Print JSON for machines: UTF-8, indented, one document."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def fail(error: CorpusError | str, code: int = EXIT_USAGE) -> None:
+    """Print a one-line error to stderr and exit; never a traceback for a user's mistake."""
+    click.echo(f"corpus: error: {error}", err=True)
+    sys.exit(code)
+
+
+def show_progress(quiet: bool) -> bool:
+    """A progress bar only on an interactive terminal and when not ``--quiet``."""
+    return not quiet and sys.stderr.isatty()

@@ -1,0 +1,75 @@
+"""Run settings and per-plugin settings from ``corpus.toml`` or ``[tool.corpus]``.
+
+One immutable object is handed to every hook that needs settings, so a plugin reads its own
+table with ``config.plugin_settings("my-plugin")`` instead of parsing files itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "corpus.toml"
+
+
+@attrs.frozen
+class Config:
+    """Settings for one run. ``plugins`` maps a plugin name to its settings table."""
+
+    plugins: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    source: str | None = None
+    today: str | None = None
+
+    def plugin_settings(self, name: str) -> dict[str, Any]:
+        """The settings table of plugin ``name`` (empty when none was given)."""
+        return dict(self.plugins.get(name, {}))
+
+
+def _plugins_table(data: Mapping[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    table = data.get("plugins", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError("[plugins] must be a table of tables", path=where)
+    out: dict[str, dict[str, Any]] = {}
+    for name, settings in table.items():
+        if not isinstance(settings, Mapping):
+            raise ConfigError(f"[plugins.{name}] must be a table", path=where)
+        out[name] = dict(settings)
+    return out
+
+
+def load_config(path: str | Path | None = None, *, start: str | Path = ".") -> Config:
+    """Load settings from ``path``, else ``corpus.toml`` or ``pyproject.toml`` in ``start``.
+
+    ``corpus.toml`` holds ``[plugins.NAME]`` tables; ``pyproject.toml`` holds them under
+    ``[tool.corpus.plugins.NAME]``. No file means default settings.
+    """
+    candidates: list[Path]
+    if path is not None:
+        candidates = [Path(path)]
+        if not candidates[0].is_file():
+            raise ConfigError(f"configuration file not found: {path}", path=str(path))
+    else:
+        base = Path(start)
+        candidates = [p for p in (base / CONFIG_FILE, base / "pyproject.toml") if p.is_file()]
+    for candidate in candidates:
+        try:
+            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration: {exc}", path=str(candidate)) from exc
+        if candidate.name == "pyproject.toml" and path is None:
+            data = data.get("tool", {}).get("corpus")
+            if data is None:
+                continue
+        return Config(plugins=_plugins_table(data, str(candidate)), source=str(candidate))
+    return Config()

@@ -1,0 +1,1 @@
+"""Built-in exporters, each registered as a plugin."""

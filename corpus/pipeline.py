@@ -1,0 +1,277 @@
+"""One file through the stages: read -> key -> enrich -> validate -> export.
+
+Everything here works on one input and returns values; walking folders, worker processes and
+writing files belong to :mod:`corpus.ingest`. Errors a user can cause become findings, so a
+caller always gets a :class:`FileResult` it can put in the report.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+import attrs
+
+from .config import Config
+from .errors import CorpusError, InputRejected
+from .formats import ReadResult
+from .model import Document, Finding, Severity
+from .plugins import Plugins, get_plugins
+
+#: Default ``--max-file-size``: larger inputs are rejected before they are read.
+DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
+
+STATUS_OK = "ok"
+STATUS_WARNING = "warning"
+STATUS_REJECTED = "rejected"
+
+
+@attrs.frozen
+class FileResult:
+    """The outcome for one input file: what the report says about it, and its outputs."""
+
+    path: str
+    status: str
+    findings: tuple[Finding, ...] = attrs.field(default=(), converter=tuple)
+    document: Document | None = None
+    outputs: dict[str, bytes] = attrs.field(factory=dict, hash=False)
+
+    def to_report(self) -> dict:
+        entry = {
+            "path": self.path,
+            "status": self.status,
+            "findings": [
+                {
+                    "code": f.code,
+                    "severity": f.severity.value,
+                    "message": f.message,
+                    "line": f.line,
+                    **({"plugin": f.plugin} if f.plugin else {}),
+                }
+                for f in self.findings
+            ],
+        }
+        if self.document is not None:
+            entry["key"] = self.document.key
+            entry["content_hash"] = self.document.content_hash
+        return entry
+
+
+def status_of(findings: Sequence[Finding]) -> str:
+    """``rejected`` if any error, ``warning`` if any warning, else ``ok`` (info is ok)."""
+    worst = max((f.severity.rank for f in findings), default=0)
+    if worst >= Severity.ERROR.rank:
+        return STATUS_REJECTED
+    if worst >= Severity.WARNING.rank:
+        return STATUS_WARNING
+    return STATUS_OK
+
+
+def relative_posix(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:
+    """``path`` relative to ``root`` with ``/`` separators (the file name when no root)."""
+    p = Path(path)
+    if root is None:
+        return p.name
+    try:
+        rel = p.relative_to(Path(root))
+    except ValueError:
+        rel = Path(os.path.relpath(p, root))
+    text = rel.as_posix()
+    return text if text != "." else p.name
+
+
+def default_key(rel_path: str) -> str:
+    """The key of a file: its path relative to the ingest root, without extension."""
+    pure = PurePosixPath(rel_path)
+    return str(pure.with_suffix("")) if pure.suffix else str(pure)
+
+
+def check_key(key: str, path: str) -> None:
+    """Refuse keys that could escape an output folder or are not usable as file names."""
+    parts = PurePosixPath(key).parts
+    bad = (
+        not key.strip()
+        or key.startswith("/")
+        or "\\" in key
+        or "\x00" in key
+        or any(part in ("..", ".") for part in parts)
+    )
+    if bad:
+        raise InputRejected(
+            f"document key {key!r} is not a safe relative path (no '..', '.', absolute paths, "
+            "backslashes or NUL); fix the plugin that set it or rename the file",
+            code="UNSAFE_KEY",
+            path=path,
+        )
+
+
+def read_bytes(
+    data: bytes,
+    rel_path: str,
+    *,
+    plugins: Plugins | None = None,
+    reader: str | None = None,
+) -> ReadResult:
+    """Read one input's bytes into a document, applying the ``document_key`` hook.
+
+    Raises :class:`InputRejected` (or another :class:`CorpusError`) with code, path and line.
+    """
+    plugins = plugins or get_plugins()
+    chosen = (
+        plugins.readers.get(reader) if reader else plugins.readers.for_path(rel_path, data[:512])
+    )
+    result = chosen.read(data, path=rel_path, key=default_key(rel_path))
+    document = result.document
+    key = plugins.document_key(document, rel_path)
+    if key is not None and key != document.key:
+        document = attrs.evolve(document, key=key)
+    check_key(document.key, rel_path)
+    return ReadResult(document, result.findings)
+
+
+def read_path(
+    path: str | os.PathLike[str],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    plugins: Plugins | None = None,
+    reader: str | None = None,
+    max_file_size: int | None = DEFAULT_MAX_FILE_SIZE,
+) -> ReadResult:
+    """Read one file into a document. The key is relative to ``root`` (default: its folder)."""
+    rel = relative_posix(path, root)
+    data = read_file_bytes(path, rel, max_file_size)
+    return read_bytes(data, rel, plugins=plugins, reader=reader)
+
+
+def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int | None) -> bytes:
+    """The raw bytes of an input, with OS trouble turned into coded rejections."""
+    try:
+        if max_file_size is not None:
+            size = os.stat(path).st_size
+            if size > max_file_size:
+                raise InputRejected(
+                    f"file is {size} bytes, over the limit of {max_file_size}; raise "
+                    "--max-file-size if it is really an article",
+                    code="FILE_TOO_LARGE",
+                    path=rel,
+                )
+        with open(path, "rb") as fh:
+            return fh.read() if max_file_size is None else fh.read(max_file_size + 1)
+    except FileNotFoundError:
+        raise InputRejected(
+            "file disappeared before it could be read; re-run when the folder is stable",
+            code="FILE_VANISHED",
+            path=rel,
+        ) from None
+    except PermissionError:
+        raise InputRejected(
+            "permission denied; make the file readable by this user",
+            code="FILE_UNREADABLE",
+            path=rel,
+        ) from None
+    except IsADirectoryError:
+        raise InputRejected("is a directory, not a file", code="NOT_A_FILE", path=rel) from None
+    except OSError as exc:
+        raise InputRejected(
+            f"cannot read file: {exc.strerror or exc}", code="FILE_UNREADABLE", path=rel
+        ) from None
+
+
+def export_document(document: Document, fmt: str, *, plugins: Plugins | None = None) -> bytes:
+    """The bytes of ``document`` in output format ``fmt`` (``nitf``, ``json``, ...)."""
+    plugins = plugins or get_plugins()
+    return plugins.exporters.get(fmt).export(document)
+
+
+def _rejection(exc: CorpusError, rel: str) -> Finding:
+    return Finding(
+        code=exc.code,
+        severity=Severity.ERROR,
+        message=exc.message,
+        path=exc.path or rel,
+        line=exc.line,
+        plugin=getattr(exc, "plugin", None),
+    )
+
+
+def _internal_error(exc: BaseException, rel: str, stage: str) -> Finding:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" at {last[0].filename.rsplit(os.sep, 1)[-1]}:{last[0].lineno}" if last else ""
+    return Finding(
+        code="INTERNAL_ERROR",
+        severity=Severity.ERROR,
+        message=f"internal error while {stage} ({type(exc).__name__}: {exc}{where}); this is a "
+        "bug in corpus: please report it with this file",
+        path=rel,
+    )
+
+
+def process_data(
+    data: bytes,
+    rel: str,
+    *,
+    plugins: Plugins,
+    config: Config,
+    formats: Sequence[str] = (),
+    fail_fast: bool = False,
+) -> FileResult:
+    """Run every stage on one input's bytes. Never raises for bad input; see ``FileResult``."""
+    stage = "reading"
+    findings: list[Finding] = []
+    try:
+        result = read_bytes(data, rel, plugins=plugins)
+        document = result.document
+        findings.extend(result.findings)
+        stage = "enriching"
+        document, more = plugins.enrich(document, config, fail_fast=fail_fast)
+        findings.extend(more)
+        stage = "validating"
+        findings.extend(plugins.validate(document, config, fail_fast=fail_fast))
+    except CorpusError as exc:
+        if fail_fast and not isinstance(exc, InputRejected):
+            raise
+        findings.append(_rejection(exc, rel))
+        return FileResult(rel, STATUS_REJECTED, findings)
+    except Exception as exc:
+        if fail_fast:
+            raise
+        findings.append(_internal_error(exc, rel, stage))
+        return FileResult(rel, STATUS_REJECTED, findings)
+    status = status_of(findings)
+    outputs: dict[str, bytes] = {}
+    if status != STATUS_REJECTED:
+        for fmt in formats:
+            try:
+                outputs[fmt] = plugins.exporters.get(fmt).export(document)
+            except CorpusError as exc:
+                findings.append(_rejection(exc, rel))
+            except Exception as exc:
+                if fail_fast:
+                    raise
+                findings.append(_internal_error(exc, rel, f"exporting {fmt}"))
+        status = status_of(findings)
+        if status == STATUS_REJECTED:
+            outputs = {}
+    return FileResult(rel, status, findings, document, outputs)
+
+
+def process_path(
+    path: str | os.PathLike[str],
+    rel: str,
+    *,
+    plugins: Plugins,
+    config: Config,
+    formats: Sequence[str] = (),
+    fail_fast: bool = False,
+    max_file_size: int | None = DEFAULT_MAX_FILE_SIZE,
+) -> FileResult:
+    """:func:`process_data` on a file, with unreadable files reported, not raised."""
+    try:
+        data = read_file_bytes(path, rel, max_file_size)
+    except CorpusError as exc:
+        return FileResult(rel, STATUS_REJECTED, [_rejection(exc, rel)])
+    return process_data(
+        data, rel, plugins=plugins, config=config, formats=formats, fail_fast=fail_fast
+    )

@@ -1,0 +1,428 @@
+"""The plugin manager: built-ins, entry points and ``--plugin`` modules, behind a typed facade.
+
+Core code never calls ``pm.hook.<name>`` directly: it calls the methods of :class:`Plugins`,
+which read like ordinary functions, report a failing plugin by name instead of crashing, and
+enforce each hook's contract (return types, frozen documents).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .errors import ConfigError, CorpusError, PluginError
+from .formats import ExporterRegistry, ReaderRegistry
+from .model import Document, Finding, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from .config import Config
+
+#: Built-in plugins, registered exactly as third-party ones are (name -> module).
+DEFAULT_PLUGINS: dict[str, str] = {
+    "article": "corpus.readers.article",
+    "corpus-json-reader": "corpus.readers.json_reader",
+    "nitf": "corpus.exporters.nitf",
+    "json": "corpus.exporters.json",
+    "validators": "corpus.validators",
+    "diff": "corpus.diff.plugin",
+    "store": "corpus.store.plugin",
+}
+
+ENTRY_POINT_GROUP = "corpus"
+#: Comma-separated module names loaded as plugins, as if given with ``--plugin``.
+PLUGINS_ENV = "CORPUS_PLUGINS"
+#: Comma-separated plugin names not to load, as if given with ``--disable-plugin``.
+DISABLE_ENV = "CORPUS_DISABLE_PLUGINS"
+
+
+@attrs.frozen
+class PluginSpec:
+    """Which plugins to load: picklable, so worker processes load the very same set."""
+
+    modules: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    disabled: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    entry_points: bool = True
+
+    @classmethod
+    def from_env(
+        cls,
+        modules: Iterable[str] = (),
+        disabled: Iterable[str] = (),
+        entry_points: bool = True,
+    ) -> PluginSpec:
+        """Merge explicit choices with ``CORPUS_PLUGINS`` / ``CORPUS_DISABLE_PLUGINS``."""
+        env_mods = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
+        env_off = [m.strip() for m in os.environ.get(DISABLE_ENV, "").split(",") if m.strip()]
+        return cls(
+            modules=tuple(dict.fromkeys([*env_mods, *modules])),
+            disabled=tuple(dict.fromkeys([*env_off, *disabled])),
+            entry_points=entry_points,
+        )
+
+
+@attrs.frozen
+class PluginInfo:
+    """One row of ``corpus plugins``."""
+
+    name: str
+    origin: str  # "built-in", "entry point" or "module"
+    version: str | None
+    hooks: tuple[str, ...]
+    enabled: bool = True
+    module: str | None = None
+    distribution: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "origin": self.origin,
+            "version": self.version,
+            "hooks": list(self.hooks),
+            "enabled": self.enabled,
+            "module": self.module,
+            "distribution": self.distribution,
+        }
+
+
+def _corpus_version() -> str:
+    try:
+        return metadata.version("newscorpus")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        from . import __version__
+
+        return __version__
+
+
+class Plugins:
+    """A loaded set of plugins and the typed calls into them."""
+
+    def __init__(self, spec: PluginSpec | None = None) -> None:
+        self.spec = spec or PluginSpec()
+        self.pm = pluggy.PluginManager("corpus")
+        self.pm.add_hookspecs(hookspecs)
+        self._origins: dict[str, tuple[str, str | None, str | None, str | None]] = {}
+        self._readers: ReaderRegistry | None = None
+        self._exporters: ExporterRegistry | None = None
+        self._diff_formats: dict[str, Any] | None = None
+        for name in self.spec.disabled:
+            self.pm.set_blocked(name)
+        for name, module in DEFAULT_PLUGINS.items():
+            self._register_module(module, name, origin="built-in", version=_corpus_version())
+        if self.spec.entry_points:
+            self._load_entry_points()
+        for module in self.spec.modules:
+            self._register_module(module, module, origin="module", version=None)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {exc.plugin!r}: {exc}") from exc
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _register_module(self, module: str, name: str, *, origin: str, version: str | None) -> None:
+        if self.pm.is_blocked(name) or self.pm.is_blocked(module):
+            self._origins[name] = (origin, version, module, None)
+            return
+        try:
+            obj = importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(
+                f"cannot import plugin module {module!r}: {exc}. Is it installed, and on the "
+                "Python path?"
+            ) from exc
+        self.register(obj, name=name, origin=origin, version=version)
+
+    def _load_entry_points(self) -> None:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if self.pm.is_blocked(ep.name) or self.pm.get_plugin(ep.name) is not None:
+                dist = ep.dist
+                self._origins.setdefault(
+                    ep.name,
+                    ("entry point", dist.version if dist else None, ep.value, _dist_name(dist)),
+                )
+                continue
+            try:
+                obj = ep.load()
+            except Exception as exc:  # a broken third-party package must not stop corpus
+                raise PluginError(
+                    f"plugin {ep.name!r} (entry point {ep.value}) failed to load: "
+                    f"{type(exc).__name__}: {exc}",
+                    plugin=ep.name,
+                ) from exc
+            dist = ep.dist
+            self.register(
+                obj,
+                name=ep.name,
+                origin="entry point",
+                version=dist.version if dist else None,
+                module=ep.value,
+                distribution=_dist_name(dist),
+            )
+
+    def register(
+        self,
+        plugin: object,
+        name: str | None = None,
+        *,
+        origin: str = "module",
+        version: str | None = None,
+        module: str | None = None,
+        distribution: str | None = None,
+    ) -> str:
+        """Register a plugin object (module, class or instance); returns its name."""
+        try:
+            registered = self.pm.register(plugin, name=name)
+        except ValueError as exc:
+            raise PluginError(f"cannot register plugin {name!r}: {exc}", plugin=name) from exc
+        registered = registered or name or self.pm.get_name(plugin)
+        self._origins[registered] = (
+            origin,
+            version,
+            module or getattr(plugin, "__name__", type(plugin).__name__),
+            distribution,
+        )
+        self._readers = self._exporters = self._diff_formats = None
+        return registered
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._origins.pop(name, None)
+        self._readers = self._exporters = self._diff_formats = None
+
+    # -- registries ------------------------------------------------------------------------
+
+    def _collect(self, hook_name: str, registry: Any) -> Any:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):  # registration order
+            register = registry.register_from(impl.plugin_name)
+            try:
+                impl.function(register=register)
+            except CorpusError:
+                raise
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} failed in {hook_name}: "
+                    f"{type(exc).__name__}: {exc}",
+                    plugin=impl.plugin_name,
+                ) from exc
+        return registry
+
+    @property
+    def readers(self) -> ReaderRegistry:
+        if self._readers is None:
+            self._readers = self._collect("register_readers", ReaderRegistry())
+        return self._readers
+
+    @property
+    def exporters(self) -> ExporterRegistry:
+        if self._exporters is None:
+            self._exporters = self._collect("register_exporters", ExporterRegistry())
+        return self._exporters
+
+    @property
+    def diff_formats(self) -> dict[str, Any]:
+        if self._diff_formats is None:
+            registry = _NamedRegistry("diff format")
+            self._collect("register_diff_formats", registry)
+            self._diff_formats = dict(registry.items)
+        return self._diff_formats
+
+    # -- per-document hooks ----------------------------------------------------------------
+
+    def document_key(self, document: Document, path: str) -> str | None:
+        """The key a plugin assigns to a document, or None for the default."""
+        for impl in self.pm.hook.document_key.get_hookimpls()[::-1]:
+            result = _call(impl, document=document, path=path)
+            if result is None:
+                continue
+            if not isinstance(result, str) or not result.strip():
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: document_key must return a non-empty str or "
+                    f"None, not {type(result).__name__}",
+                    plugin=impl.plugin_name,
+                )
+            return result
+        return None
+
+    def enrich(
+        self, document: Document, config: Config, *, fail_fast: bool = False
+    ) -> tuple[Document, list[Finding]]:
+        """Run every enricher in hook order; a failing one becomes a finding naming it."""
+        findings: list[Finding] = []
+        path = document.source.path if document.source else document.key
+        for impl in self.pm.hook.enrich.get_hookimpls()[::-1]:
+            try:
+                result = _call(impl, document=document, config=config)
+                document = _apply_enrichment(impl.plugin_name, document, result)
+            except Exception as exc:
+                if fail_fast:
+                    raise
+                findings.append(_plugin_failure(impl.plugin_name, "enrich", path, exc))
+        return document, findings
+
+    def validate(
+        self, document: Document, config: Config, *, fail_fast: bool = False
+    ) -> list[Finding]:
+        """Collect findings from every validator; a failing one becomes a finding naming it."""
+        findings: list[Finding] = []
+        path = document.source.path if document.source else document.key
+        for impl in self.pm.hook.validate.get_hookimpls()[::-1]:
+            try:
+                result = _call(impl, document=document, config=config)
+                findings.extend(_check_findings(impl.plugin_name, result, path))
+            except Exception as exc:
+                if fail_fast:
+                    raise
+                findings.append(_plugin_failure(impl.plugin_name, "validate", path, exc))
+        return findings
+
+    def register_commands(self, cli: click.Group) -> None:
+        self.pm.hook.register_commands(cli=cli)
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def describe(self) -> list[PluginInfo]:
+        """Every plugin known: loaded ones with their hooks, blocked ones as disabled."""
+        rows = []
+        for name, (origin, version, module, dist) in self._origins.items():
+            plugin = self.pm.get_plugin(name)
+            hooks: tuple[str, ...] = ()
+            if plugin is not None:
+                hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
+            rows.append(
+                PluginInfo(
+                    name=name,
+                    origin=origin,
+                    version=version,
+                    hooks=hooks,
+                    enabled=plugin is not None,
+                    module=module,
+                    distribution=dist,
+                )
+            )
+        return rows
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.pm.list_name_plugin()]
+
+
+class _NamedRegistry:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.items: dict[str, Any] = {}
+        self.owners: dict[str, str] = {}
+
+    def register_from(self, plugin_name: str) -> Callable[[Any], None]:
+        def register(item: Any) -> None:
+            name = getattr(item, "name", None)
+            if not isinstance(name, str) or not name:
+                raise PluginError(f"{plugin_name} registered a {self.kind} without a name")
+            if name in self.items:
+                raise PluginError(
+                    f"{self.kind} {name!r} is registered twice: by {self.owners[name]} and by "
+                    f"{plugin_name}",
+                    plugin=plugin_name,
+                )
+            self.items[name] = item
+            self.owners[name] = plugin_name
+
+        return register
+
+
+def _dist_name(dist: Any) -> str | None:
+    if dist is None:
+        return None
+    try:
+        return dist.metadata["Name"]
+    except Exception:  # pragma: no cover - odd metadata
+        return None
+
+
+def _call(impl: Any, **kwargs: Any) -> Any:
+    return impl.function(**{name: kwargs[name] for name in impl.argnames})
+
+
+def _apply_enrichment(plugin: str, document: Document, result: Any) -> Document:
+    if result is None:
+        return document
+    if isinstance(result, Document):
+        return result
+    if isinstance(result, dict):
+        import json
+
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError) as exc:
+            raise PluginError(
+                f"enrich returned annotations that are not JSON-safe: {exc}", plugin=plugin
+            ) from exc
+        return attrs.evolve(document, annotations={**document.annotations, plugin: result})
+    raise PluginError(
+        f"enrich must return a Document, a dict or None, not {type(result).__name__}",
+        plugin=plugin,
+    )
+
+
+def _check_findings(plugin: str, result: Any, path: str) -> list[Finding]:
+    if result is None:
+        return []
+    if isinstance(result, Finding):
+        result = [result]
+    try:
+        items = list(result)
+    except TypeError:
+        raise PluginError(
+            f"validate must return findings or None, not {type(result).__name__}", plugin=plugin
+        ) from None
+    out = []
+    for item in items:
+        if not isinstance(item, Finding):
+            raise PluginError(
+                f"validate must return Finding objects, not {type(item).__name__}", plugin=plugin
+            )
+        out.append(attrs.evolve(item, plugin=item.plugin or plugin, path=item.path or path))
+    return out
+
+
+def _plugin_failure(plugin: str, hook: str, path: str, exc: BaseException) -> Finding:
+    if isinstance(exc, attrs.exceptions.FrozenInstanceError):
+        detail = "tried to modify a frozen document; return a new one made with attrs.evolve"
+    elif isinstance(exc, PluginError):
+        detail = exc.message
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
+    return Finding(
+        code="PLUGIN_FAILED",
+        severity=Severity.ERROR,
+        message=f"plugin {plugin!r} failed in {hook}: {detail}. Fix or disable the plugin "
+        f"(--disable-plugin {plugin}).",
+        path=path,
+        plugin=plugin,
+    )
+
+
+_default: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide default plugin set, loaded lazily on first use."""
+    global _default
+    if _default is None:
+        _default = Plugins(PluginSpec.from_env())
+    return _default
+
+
+def load_plugins(
+    modules: Sequence[str] = (), disabled: Sequence[str] = (), *, entry_points: bool = True
+) -> Plugins:
+    """A fresh plugin set: built-ins, entry points (unless turned off) and extra modules."""
+    return Plugins(PluginSpec.from_env(modules, disabled, entry_points))

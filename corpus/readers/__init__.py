@@ -1,0 +1,1 @@
+"""Built-in readers, each registered as a plugin."""

@@ -1,0 +1,67 @@
+"""Shared fixtures: the bundled fixtures folder, the official standards, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def standards_dir() -> Path:
+    """Where the official schemas are: $CORPUS_STANDARDS, default ../shared/standards."""
+    env = os.environ.get("CORPUS_STANDARDS")
+    return Path(env) if env else ROOT.parent / "shared" / "standards"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def standards() -> Path:
+    """The standards folder; tests that need it skip with a clear reason when it is absent."""
+    path = standards_dir()
+    if not (path / "nitf" / "nitf-3-6.xsd").is_file():
+        pytest.skip(
+            f"official schemas not found at {path}: set CORPUS_STANDARDS to the folder holding "
+            "nitf/, ninjs/ and newsml-g2/"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def nitf_schema(standards: Path):
+    """The NITF 3.6 XSD, loaded offline (imports resolve relative to the file)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    return etree.XMLSchema(etree.parse(str(standards / "nitf" / "nitf-3-6.xsd"), parser))
+
+
+@pytest.fixture
+def plugins():
+    """A hermetic plugin set: built-ins only, no entry points from the environment."""
+    from corpus.plugins import Plugins, PluginSpec
+
+    return Plugins(PluginSpec(entry_points=False))
+
+
+@pytest.fixture
+def run_cli():
+    """Run the corpus CLI in-process, the way the console script does: run_cli(args...)."""
+    from corpus.cli import build_state, cli
+
+    def run(*args: str, input: str | bytes | None = None, env: dict | None = None):
+        argv = [str(a) for a in args]
+        state = build_state(argv)
+        state.plugins.register_commands(cli)
+        runner = CliRunner()
+        return runner.invoke(cli, argv, obj=state, input=input, env=env, catch_exceptions=False)
+
+    return run
