@@ -29,9 +29,12 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Built-in plugins, registered exactly as third-party ones are (name -> module).
 DEFAULT_PLUGINS: dict[str, str] = {
     "article": "corpus.readers.article",
-    "corpus-json-reader": "corpus.readers.json_reader",
+    "json-reader": "corpus.readers.json_reader",
+    "nitf-reader": "corpus.readers.nitf",
     "nitf": "corpus.exporters.nitf",
     "json": "corpus.exporters.json",
+    "newsml": "corpus.exporters.newsml",
+    "ninjs": "corpus.exporters.ninjs",
     "validators": "corpus.validators",
     "diff": "corpus.diff.plugin",
     "store": "corpus.store.plugin",
