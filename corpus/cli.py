@@ -119,6 +119,24 @@ def cli(
     help="Reject inputs larger than this many bytes (default 50 MiB).",
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first rejected file or plugin error.")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False),
+    envvar="CORPUS_STORE",
+    default="corpus.db",
+    show_default=True,
+    help="Record this run and every new version in this SQLite store (env CORPUS_STORE).",
+)
+@click.option("--no-store", is_flag=True, help="Do not record anything in a store.")
+@click.option(
+    "--force", is_flag=True, help="Re-read and re-export files the store says are unchanged."
+)
+@click.option(
+    "--quarantine",
+    type=click.Path(file_okay=False),
+    help="Copy rejected files here, each with a .rejected.json sidecar saying why.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 def ingest(
@@ -130,6 +148,10 @@ def ingest(
     report_path: str | None,
     max_file_size: int | None,
     fail_fast: bool,
+    store_path: str,
+    no_store: bool,
+    force: bool,
+    quarantine: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -148,6 +170,10 @@ def ingest(
         jobs=jobs,
         report_path=report_path,
         fail_fast=fail_fast,
+        store=None if no_store else store_path,
+        force=force,
+        quarantine=quarantine,
+        arguments=tuple(sys.argv[1:]),
         **({"max_file_size": max_file_size} if max_file_size else {}),
     )
     _run_and_exit(state, options, fail_on=fail_on, quiet=quiet, as_json=as_json)
@@ -177,7 +203,13 @@ def validate(sources: tuple[str, ...], fail_on: str, jobs: int, quiet: bool, as_
 def _run_and_exit(
     state: AppState, options, *, fail_on: str, quiet: bool, as_json: bool, list_all: bool = False
 ) -> None:
+    """Run an ingest, print findings as they come and the summary, exit by ``--fail-on``."""
     from .ingest import run_ingest
+
+    def on_result(result) -> None:
+        for finding in result.findings:
+            if list_all or finding.severity.rank >= 1:
+                click.echo(str(finding), err=not list_all)
 
     try:
         report = run_ingest(
@@ -185,19 +217,18 @@ def _run_and_exit(
             plugins=state.plugins,
             config=state.config,
             progress=show_progress(quiet or as_json),
+            on_result=None if as_json else on_result,
         )
     except CorpusError as exc:
         fail(exc)
         return
-    if as_json:
-        echo_json(report.to_dict())
-    else:
-        for entry in report.files:
-            for finding in entry.findings:
-                if list_all or finding.severity.rank >= 1:
-                    click.echo(str(finding), err=not list_all)
-        if not quiet:
-            click.echo(report.summary_line(), err=False)
+    try:
+        if as_json:
+            echo_json(report.to_dict())
+        elif not quiet:
+            click.echo(report.summary_line())
+    finally:
+        report.cleanup()
     if report.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_FINDINGS if report.fails(fail_on) else EXIT_OK)

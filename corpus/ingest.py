@@ -1,0 +1,662 @@
+"""``corpus ingest`` as a library call: walk sources, process files, write outputs and a report.
+
+Memory stays flat as a corpus grows: files are listed lazily, processed one at a time (or a few
+per worker process), report entries are streamed to a temporary file, and only totals stay in
+memory. Outputs are written atomically (temporary file + rename) and never inside a source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .config import Config
+from .errors import ConfigError, CorpusError, OutputError
+from .model import Finding, Severity
+from .pipeline import (
+    DEFAULT_MAX_FILE_SIZE,
+    STATUS_OK,
+    STATUS_REJECTED,
+    STATUS_WARNING,
+    FileResult,
+    process_path,
+    read_file_bytes,
+    status_of,
+)
+from .plugins import Plugins, PluginSpec
+
+REPORT_NAME = "report.json"
+#: Files sent to a worker process at once: amortizes inter-process overhead.
+BATCH_SIZE = 16
+TMP_PREFIX = ".corpus-tmp-"
+
+
+@attrs.frozen
+class IngestOptions:
+    """Everything one ingest run needs besides plugins and settings."""
+
+    sources: tuple[str, ...]
+    output: str | None = None
+    formats: tuple[str, ...] = ("nitf", "json")
+    jobs: int = 1
+    report_path: str | None = None
+    fail_fast: bool = False
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    store: str | None = None
+    force: bool = False
+    quarantine: str | None = None
+    arguments: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class InputFile:
+    """One listed input: where it is, its root, and its path relative to that root."""
+
+    path: str
+    root: str
+    rel: str
+    problem: Finding | None = None
+
+
+# -- listing ---------------------------------------------------------------------------------
+
+
+def _display(name: str) -> str:
+    """A file name that JSON and terminals can carry (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def iter_inputs(sources: Sequence[str]) -> Iterator[InputFile]:
+    """Every file under ``sources``, sorted, lazily; problems become rejected entries.
+
+    A file given directly has its folder as root. Hidden entries (names starting with ".") are
+    skipped, as version-control folders are. Symbolic links are followed, but a link back to a
+    folder already being walked is reported (SYMLINK_LOOP), never followed forever.
+    """
+    for source in sources:
+        src = Path(source)
+        if src.is_dir():
+            root = str(src)
+            st = src.stat()
+            yield from _walk(root, root, {(st.st_dev, st.st_ino)})
+        else:
+            yield InputFile(str(src), str(src.parent), _display(src.name))
+
+
+def _walk(root: str, folder: str, active: set[tuple[int, int]]) -> Iterator[InputFile]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        rel = _display(os.path.relpath(folder, root))
+        yield InputFile(folder, root, rel, _problem("FOLDER_UNREADABLE", exc, rel))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        rel = _display(os.path.relpath(entry.path, root).replace(os.sep, "/"))
+        problem = None
+        if entry.name != _display(entry.name):
+            problem = Finding(
+                "FILENAME_NOT_UTF8",
+                Severity.WARNING,
+                "file name is not valid UTF-8; undecodable bytes are shown as U+FFFD in keys "
+                "and outputs: rename the file",
+                path=rel,
+            )
+        try:
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError as exc:
+            yield InputFile(entry.path, root, rel, _problem("FILE_UNREADABLE", exc, rel))
+            continue
+        if is_dir:
+            try:
+                st = entry.stat(follow_symlinks=True)
+            except OSError as exc:
+                yield InputFile(entry.path, root, rel, _problem("FOLDER_UNREADABLE", exc, rel))
+                continue
+            ident = (st.st_dev, st.st_ino)
+            if ident in active:
+                yield InputFile(
+                    entry.path,
+                    root,
+                    rel,
+                    Finding(
+                        "SYMLINK_LOOP",
+                        Severity.ERROR,
+                        "symbolic link leads back to a folder already being read; remove the "
+                        "link or ingest its target directly",
+                        path=rel,
+                    ),
+                )
+                continue
+            active.add(ident)
+            yield from _walk(root, entry.path, active)
+            active.discard(ident)
+            continue
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            yield InputFile(
+                entry.path,
+                root,
+                rel,
+                Finding(
+                    "BROKEN_SYMLINK",
+                    Severity.ERROR,
+                    "symbolic link points to nothing; fix or remove the link",
+                    path=rel,
+                ),
+            )
+            continue
+        yield InputFile(entry.path, root, rel, problem)
+
+
+def _problem(code: str, exc: OSError, rel: str) -> Finding:
+    return Finding(
+        code,
+        Severity.ERROR,
+        f"cannot read: {exc.strerror or exc}; check permissions and that the path exists",
+        path=rel,
+    )
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+class IngestReport:
+    """Totals in memory; one entry per file streamed to a temporary JSON Lines file."""
+
+    def __init__(self, options: IngestOptions) -> None:
+        self.options = options
+        self.started = time.time()
+        self.finished: float | None = None
+        self.interrupted = False
+        self.totals: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.store_counts: dict[str, int] | None = None
+        self._worst = -1
+        fd, self._entries_path = tempfile.mkstemp(prefix="corpus-report-", suffix=".jsonl")
+        self._entries = os.fdopen(fd, "w", encoding="utf-8")
+
+    def add(self, result: FileResult) -> None:
+        self.totals["files"] += 1
+        self.totals[result.status] += 1
+        self.totals["outputs"] += len(result.outputs)
+        for finding in result.findings:
+            self.codes[finding.code] += 1
+            self._worst = max(self._worst, finding.severity.rank)
+        self._entries.write(json.dumps(result.to_report(), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        if not self._entries.closed:
+            self._entries.close()
+        self.finished = self.finished or time.time()
+
+    def cleanup(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._entries_path)
+
+    def iter_entries(self) -> Iterator[dict[str, Any]]:
+        self._entries.flush()
+        with open(self._entries_path, encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """Every report entry (loads them all: for tests and small runs)."""
+        return list(self.iter_entries())
+
+    def totals_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "files": self.totals["files"],
+            "ok": self.totals[STATUS_OK],
+            "warning": self.totals[STATUS_WARNING],
+            "rejected": self.totals[STATUS_REJECTED],
+            "outputs": self.totals["outputs"],
+            "codes": dict(sorted(self.codes.items())),
+        }
+        if self.store_counts is not None:
+            out["store"] = dict(self.store_counts)
+        return out
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "sources": list(self.options.sources),
+            "output": self.options.output,
+            "formats": list(self.options.formats),
+            "started": _iso(self.started),
+            "finished": _iso(self.finished) if self.finished else None,
+            "interrupted": self.interrupted,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.header(), "files": self.files, "totals": self.totals_dict()}
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write the JSON report atomically, streaming entries from disk."""
+        self.close()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write('{\n"run": ' + json.dumps(self.header(), ensure_ascii=False))
+                out.write(',\n"files": [')
+                with open(self._entries_path, encoding="utf-8") as entries:
+                    for i, line in enumerate(entries):
+                        out.write(("\n" if i == 0 else ",\n") + line.rstrip("\n"))
+                out.write('\n],\n"totals": ' + json.dumps(self.totals_dict(), ensure_ascii=False))
+                out.write("\n}\n")
+            os.replace(tmp, target)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+
+    def fails(self, level: str) -> bool:
+        """Whether a finding reached ``level`` (``error``, ``warning``; ``never`` is never)."""
+        if level == "never":
+            return False
+        return self._worst >= Severity(level).rank
+
+    def summary_line(self) -> str:
+        t = self.totals_dict()
+        seconds = (self.finished or time.time()) - self.started
+        line = (
+            f"{t['files']} files: {t['ok']} ok, {t['warning']} with warnings, "
+            f"{t['rejected']} rejected; {t['outputs']} outputs written in {seconds:.1f}s"
+        )
+        if self.store_counts:
+            s = self.store_counts
+            line += (
+                f"; store: {s.get('new', 0)} new, {s.get('changed', 0)} changed, "
+                f"{s.get('unchanged', 0)} unchanged, {s.get('removed', 0)} removed"
+            )
+        if self.interrupted:
+            line += " (interrupted)"
+        return line
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+# -- writing outputs -------------------------------------------------------------------------
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` via a temporary file in the same folder and a rename.
+
+    A crash leaves either the old file or the new one under the final name, never half of one.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+class OutputWriter:
+    """Places each document's outputs under the output folder, refusing escapes and collisions."""
+
+    def __init__(self, output: str, plugins: Plugins, formats: Sequence[str]) -> None:
+        self.root = Path(output).resolve()
+        self.extensions = {fmt: plugins.exporters.get(fmt).extension for fmt in formats}
+        # 8-byte digests of the outputs written in this run: small and flat enough per file.
+        self._written: dict[int, str] = {}
+
+    def target(self, key: str, fmt: str) -> Path:
+        target = (self.root / (key + self.extensions[fmt])).resolve()
+        if self.root not in target.parents:
+            raise OutputError(
+                f"output for key {key!r} would land outside the output folder",
+                code="UNSAFE_KEY",
+            )
+        return target
+
+    def outputs_exist(self, key: str) -> bool:
+        try:
+            return all(self.target(key, fmt).is_file() for fmt in self.extensions)
+        except CorpusError:
+            return False
+
+    def write(self, result: FileResult) -> FileResult:
+        if not result.outputs or result.document is None:
+            return result
+        key = result.document.key
+        try:
+            targets = {fmt: self.target(key, fmt) for fmt in result.outputs}
+            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+            if digest in self._written:
+                raise OutputError(
+                    f"another input ({self._written[digest]}) has the same key {key!r}, so "
+                    "both would write the same output; rename one of them",
+                    code="OUTPUT_COLLISION",
+                )
+            self._written[digest] = result.path
+            for fmt, data in result.outputs.items():
+                write_atomic(targets[fmt], data)
+        except CorpusError as exc:
+            finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
+            return attrs.evolve(
+                result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
+            )
+        except OSError as exc:
+            finding = Finding(
+                "OUTPUT_UNWRITABLE",
+                Severity.ERROR,
+                f"cannot write output: {exc.strerror or exc}; check the output folder",
+                path=result.path,
+            )
+            return attrs.evolve(
+                result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
+            )
+        return result
+
+
+def quarantine_file(item: InputFile, result: FileResult, folder: str) -> None:
+    """Copy a rejected input into ``folder`` with a ``.rejected.json`` sidecar saying why."""
+    target = Path(folder) / result.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # unreadable or vanished: the sidecar still says why
+        shutil.copyfile(item.path, target)
+    sidecar = target.with_name(target.name + ".rejected.json")
+    write_atomic(
+        sidecar,
+        (json.dumps(result.to_report(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    )
+
+
+# -- processing ------------------------------------------------------------------------------
+
+_worker_state: dict[str, Any] = {}
+
+
+def _worker_init(spec: PluginSpec, config: Config, options: IngestOptions) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _worker_state["plugins"] = Plugins(spec)
+    _worker_state["config"] = config
+    _worker_state["options"] = options
+
+
+def _worker_batch(items: list[InputFile]) -> list[FileResult]:
+    options: IngestOptions = _worker_state["options"]
+    return [
+        process_path(
+            item.path,
+            item.rel,
+            plugins=_worker_state["plugins"],
+            config=_worker_state["config"],
+            formats=options.formats,
+            fail_fast=options.fail_fast,
+            max_file_size=options.max_file_size,
+        )
+        for item in items
+    ]
+
+
+def _check_paths(options: IngestOptions) -> None:
+    if options.formats and not options.output:
+        raise ConfigError("formats were given but no output folder (-o)")
+    if not options.output:
+        return
+    out = Path(options.output).resolve()
+    for source in options.sources:
+        src = Path(source).resolve()
+        src_dir = src if src.is_dir() else src.parent
+        if out == src_dir or src_dir in out.parents:
+            raise ConfigError(
+                f"output folder {options.output} is inside source {source}: corpus never writes "
+                "into its input; choose an output folder outside it"
+            )
+        if out in src.parents:
+            raise ConfigError(
+                f"source {source} is inside output folder {options.output}: outputs could "
+                "overwrite inputs; choose another output folder"
+            )
+
+
+def run_ingest(
+    options: IngestOptions,
+    *,
+    plugins: Plugins,
+    config: Config,
+    progress: bool = False,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> IngestReport:
+    """Ingest ``options.sources``; returns the report (already written if a path applies).
+
+    SIGINT stops the run after the current document: the report is written and marked
+    interrupted. Raises :class:`CorpusError` for unusable options (bad output folder, unknown
+    format), never for bad input files.
+    """
+    _check_paths(options)
+    for fmt in options.formats:
+        plugins.exporters.get(fmt)  # unknown formats fail before any work
+    writer = OutputWriter(options.output, plugins, options.formats) if options.output else None
+    report = IngestReport(options)
+    store_run = _open_store_run(options)
+    stop = {"now": False}
+
+    def on_sigint(signum, frame):  # noqa: ARG001
+        stop["now"] = True
+
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: no graceful interrupt
+        previous = None
+
+    bar = _progress_bar(options, progress)
+    try:
+        for item, result, recorded in _results(options, plugins, config, store_run, writer, stop):
+            if writer is not None:
+                result = writer.write(result)
+            if store_run is not None and not recorded:
+                store_run.record(_root_of(item), result)
+            if options.quarantine and result.status == STATUS_REJECTED:
+                quarantine_file(item, result, options.quarantine)
+            report.add(result)
+            if on_result is not None:
+                on_result(result)
+            if bar is not None:
+                bar.update(1)
+            if options.fail_fast and result.status == STATUS_REJECTED:
+                break
+            if stop["now"]:
+                report.interrupted = True
+                break
+        if stop["now"]:
+            report.interrupted = True
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if bar is not None:
+            bar.render_finish()
+        if store_run is not None:
+            report.store_counts = store_run.finish(interrupted=report.interrupted)
+            store_run.close()
+        report.close()
+        target = options.report_path or (
+            str(Path(options.output) / REPORT_NAME) if options.output else None
+        )
+        if target:
+            report.write(target)
+    return report
+
+
+def _root_of(item: InputFile) -> str:
+    return os.path.abspath(item.root)
+
+
+def _results(
+    options: IngestOptions,
+    plugins: Plugins,
+    config: Config,
+    store_run: Any,
+    writer: OutputWriter | None,
+    stop: dict[str, bool],
+) -> Iterator[tuple[InputFile, FileResult, bool]]:
+    """(input, result, already recorded) in input order, from here or from worker processes."""
+    pending = _pending(options, store_run, writer, stop)
+    if options.jobs <= 1:
+        for item in pending:
+            if isinstance(item, tuple):
+                yield item
+                continue
+            yield (
+                item,
+                process_path(
+                    item.path,
+                    item.rel,
+                    plugins=plugins,
+                    config=config,
+                    formats=options.formats,
+                    fail_fast=options.fail_fast,
+                    max_file_size=options.max_file_size,
+                ),
+                False,
+            )
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(
+        options.jobs, initializer=_worker_init, initargs=(plugins.spec, config, options)
+    ) as pool:
+        # A bounded window of batches in flight keeps memory flat and the order of inputs;
+        # items decided here (skips, listing problems) wait in the window in their place.
+        window: deque[Any] = deque()
+        batch: list[InputFile] = []
+
+        def flush() -> None:
+            if batch:
+                window.append((list(batch), pool.apply_async(_worker_batch, (list(batch),))))
+                batch.clear()
+
+        def drain_one() -> Iterator[tuple[InputFile, FileResult, bool]]:
+            entry = window.popleft()
+            if len(entry) == 3:
+                yield entry
+                return
+            items, pending_results = entry
+            for item, result in zip(items, pending_results.get(), strict=True):
+                yield item, result, False
+
+        for item in pending:
+            if isinstance(item, tuple):
+                flush()
+                window.append(item)
+            else:
+                batch.append(item)
+                if len(batch) >= BATCH_SIZE:
+                    flush()
+            while len(window) > options.jobs * 4:
+                yield from drain_one()
+        flush()
+        while window:
+            yield from drain_one()
+
+
+def _pending(
+    options: IngestOptions, store_run: Any, writer: OutputWriter | None, stop: dict[str, bool]
+) -> Iterator[Any]:
+    """Inputs to process, or (input, result, recorded) already decided here (problems, skips).
+
+    With a store, a file whose raw bytes are those of its latest stored version, and whose
+    outputs exist, is not read again nor re-exported: that is what makes re-ingest cheap.
+    """
+    for item in iter_inputs(options.sources):
+        if stop["now"]:
+            return
+        if item.problem is not None and item.problem.severity == Severity.ERROR:
+            yield item, FileResult(item.rel, status_of([item.problem]), [item.problem]), False
+            continue
+        if store_run is not None and not options.force:
+            try:
+                data = read_file_bytes(item.path, item.rel, options.max_file_size)
+            except CorpusError:
+                yield item  # the worker reports it properly
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            key = store_run.known_unchanged(_root_of(item), item.rel, digest)
+            if key is not None and (writer is None or writer.outputs_exist(key)):
+                store_run.record_unchanged(_root_of(item), item.rel, key)
+                findings = store_run.findings_of(key)
+                yield item, FileResult(item.rel, status_of(findings), findings), True
+                continue
+        yield item
+
+
+def _open_store_run(options: IngestOptions) -> Any:
+    if not options.store:
+        return None
+    from .store import Store
+
+    store = Store.open(options.store)
+    try:
+        run = store.begin_run(
+            roots=[os.path.abspath(s) for s in options.sources], arguments=options.arguments
+        )
+    except BaseException:
+        store.close()
+        raise
+    return _StoreRun(store, run)
+
+
+class _StoreRun:
+    """The store and its open run, closed together."""
+
+    def __init__(self, store: Any, run: Any) -> None:
+        self.store = store
+        self.run = run
+
+    def known_unchanged(self, root: str, rel: str, digest: str) -> str | None:
+        return self.run.known_unchanged(root, rel, digest)
+
+    def record_unchanged(self, root: str, rel: str, key: str) -> None:
+        self.run.record_unchanged(root, rel, key)
+
+    def findings_of(self, key: str) -> list[Finding]:
+        """Findings stored with the latest version, so a skipped file keeps its status."""
+        getter = getattr(self.store, "latest_findings", None)
+        return list(getter(key)) if getter else []
+
+    def record(self, root: str, result: FileResult) -> str:
+        return self.run.record(root, result)
+
+    def finish(self, *, interrupted: bool) -> dict[str, int]:
+        return self.run.finish(interrupted=interrupted)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _progress_bar(options: IngestOptions, progress: bool) -> Any:
+    if not progress:
+        return None
+    import click
+
+    total = sum(1 for _ in iter_inputs(options.sources))
+    bar = click.progressbar(length=total, label="ingesting", file=None, show_pos=True)
+    bar.__enter__()
+    return bar

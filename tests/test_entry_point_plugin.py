@@ -1,0 +1,106 @@
+"""A real package installed with pip, found through the ``corpus`` entry-point group."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def installed_stamp(tmp_path_factory) -> Path:
+    """corpus-stamp pip-installed into a private folder (not into the test environment)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(FIXTURES / "plugins" / "corpus-stamp"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert any(
+        p.name.startswith("corpus_stamp") and p.name.endswith(".dist-info")
+        for p in target.iterdir()
+    )
+    return target
+
+
+def _env(site: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    env.pop("CORPUS_PLUGINS", None)
+    env.pop("CORPUS_DISABLE_PLUGINS", None)
+    return env
+
+
+def _corpus(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "corpus", *args],
+        env=_env(site),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_entry_point_plugin_annotation_reaches_json_output(installed_stamp, tmp_path):
+    out = tmp_path / "out"
+    proc = _corpus(
+        installed_stamp,
+        "ingest",
+        str(FIXTURES / "articles" / "seed.txt"),
+        "-o",
+        str(out),
+        "--no-store",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out / "seed.json").read_text(encoding="utf-8"))
+    assert data["annotations"]["stamp"] == {"paragraphs": 13, "stamped_by": "corpus-stamp"}
+
+
+def test_entry_point_plugin_is_listed_with_its_version(installed_stamp, tmp_path):
+    proc = _corpus(installed_stamp, "plugins", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert rows["stamp"]["origin"] == "entry point"
+    assert rows["stamp"]["version"] == "0.3.0"
+    assert rows["stamp"]["hooks"] == ["enrich"]
+    assert rows["stamp"]["distribution"] == "corpus-stamp"
+
+
+def test_disabled_entry_point_plugin_does_not_run(installed_stamp, tmp_path):
+    out = tmp_path / "out"
+    proc = _corpus(
+        installed_stamp,
+        "--disable-plugin",
+        "stamp",
+        "ingest",
+        str(FIXTURES / "articles" / "seed.txt"),
+        "-o",
+        str(out),
+        "--no-store",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out / "seed.json").read_text(encoding="utf-8"))
+    assert "stamp" not in data["annotations"]
