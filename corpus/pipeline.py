@@ -90,13 +90,13 @@ def default_key(rel_path: str) -> str:
 
 def check_key(key: str, path: str) -> None:
     """Refuse keys that could escape an output folder or are not usable as file names."""
-    parts = PurePosixPath(key).parts
+    parts = key.split("/")
     bad = (
         not key.strip()
         or key.startswith("/")
         or "\\" in key
         or "\x00" in key
-        or any(part in ("..", ".") for part in parts)
+        or any(part in ("..", ".", "") for part in parts)
     )
     if bad:
         raise InputRejected(
@@ -225,10 +225,10 @@ def process_data(
         document = result.document
         findings.extend(result.findings)
         stage = "enriching"
-        document, more = plugins.enrich(document, config, fail_fast=fail_fast)
+        document, more = plugins.enrich(document, config, fail_fast=fail_fast, path=rel)
         findings.extend(more)
         stage = "validating"
-        findings.extend(plugins.validate(document, config, fail_fast=fail_fast))
+        findings.extend(plugins.validate(document, config, fail_fast=fail_fast, path=rel))
     except CorpusError as exc:
         if fail_fast and not isinstance(exc, InputRejected):
             raise

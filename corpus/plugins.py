@@ -205,7 +205,7 @@ class Plugins:
 
     def _collect(self, hook_name: str, registry: Any) -> Any:
         hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order
             register = registry.register_from(impl.plugin_name)
             try:
                 impl.function(register=register)
@@ -257,11 +257,16 @@ class Plugins:
         return None
 
     def enrich(
-        self, document: Document, config: Config, *, fail_fast: bool = False
+        self,
+        document: Document,
+        config: Config,
+        *,
+        fail_fast: bool = False,
+        path: str | None = None,
     ) -> tuple[Document, list[Finding]]:
         """Run every enricher in hook order; a failing one becomes a finding naming it."""
         findings: list[Finding] = []
-        path = document.source.path if document.source else document.key
+        path = path or (document.source.path if document.source else document.key)
         for impl in self.pm.hook.enrich.get_hookimpls()[::-1]:
             try:
                 result = _call(impl, document=document, config=config)
@@ -273,11 +278,16 @@ class Plugins:
         return document, findings
 
     def validate(
-        self, document: Document, config: Config, *, fail_fast: bool = False
+        self,
+        document: Document,
+        config: Config,
+        *,
+        fail_fast: bool = False,
+        path: str | None = None,
     ) -> list[Finding]:
         """Collect findings from every validator; a failing one becomes a finding naming it."""
         findings: list[Finding] = []
-        path = document.source.path if document.source else document.key
+        path = path or (document.source.path if document.source else document.key)
         for impl in self.pm.hook.validate.get_hookimpls()[::-1]:
             try:
                 result = _call(impl, document=document, config=config)
@@ -315,7 +325,8 @@ class Plugins:
         return rows
 
     def names(self) -> list[str]:
-        return [name for name, _ in self.pm.list_name_plugin()]
+        """Names of the plugins loaded (blocked ones are not)."""
+        return [name for name, plugin in self.pm.list_name_plugin() if plugin is not None]
 
 
 class _NamedRegistry:
