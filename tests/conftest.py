@@ -28,6 +28,8 @@ def standards() -> Path:
     """The standards folder; tests that need it skip with a clear reason when it is absent."""
     path = standards_dir()
     if not (path / "nitf" / "nitf-3-6.xsd").is_file():
+        if os.environ.get("CORPUS_REQUIRE_STANDARDS"):
+            pytest.fail(f"CORPUS_REQUIRE_STANDARDS is set but no schemas are at {path}")
         pytest.skip(
             f"official schemas not found at {path}: set CORPUS_STANDARDS to the folder holding "
             "nitf/, ninjs/ and newsml-g2/"
