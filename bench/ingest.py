@@ -24,11 +24,51 @@ from pathlib import Path
 
 from lxml import etree
 
-WORDS = (
-    "the minister said on Friday that parliament would vote next week on a plan to raise "
-    "taxes for energy companies while critics warned prices could rise again in winter as "
-    "officials in Moscow Kyiv Brussels and London met to discuss sanctions and aid"
-).split()
+WORDS = [
+    "the",
+    "minister",
+    "said",
+    "on",
+    "Friday",
+    "that",
+    "parliament",
+    "would",
+    "vote",
+    "next",
+    "week",
+    "on",
+    "a",
+    "plan",
+    "to",
+    "raise",
+    "taxes",
+    "for",
+    "energy",
+    "companies",
+    "while",
+    "critics",
+    "warned",
+    "prices",
+    "could",
+    "rise",
+    "again",
+    "in",
+    "winter",
+    "as",
+    "officials",
+    "in",
+    "Moscow",
+    "Kyiv",
+    "Brussels",
+    "and",
+    "London",
+    "met",
+    "to",
+    "discuss",
+    "sanctions",
+    "and",
+    "aid",
+]
 
 
 def make_corpus(folder: Path, n: int, seed: int = 7) -> None:
