@@ -1,0 +1,387 @@
+"""corpus ingest / validate / convert / plugins through the CLI, in-process and as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from corpus import hookimpl
+from corpus.config import Config
+from corpus.ingest import IngestOptions, run_ingest
+
+from .conftest import FIXTURES
+
+ARTICLES = FIXTURES / "articles"
+BAD = FIXTURES / "bad"
+
+
+def article_files() -> list[Path]:
+    return sorted(p for p in ARTICLES.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def ingest(plugins, *sources, output=None, **kwargs):
+    options = IngestOptions(
+        sources=tuple(str(s) for s in sources),
+        output=str(output) if output else None,
+        formats=kwargs.pop("formats", ("nitf", "json") if output else ()),
+        **kwargs,
+    )
+    return run_ingest(options, plugins=plugins, config=Config())
+
+
+def test_cli_ingest_mirrors_tree_and_writes_report(run_cli, tmp_path, nitf_schema):
+    out = tmp_path / "out"
+    result = run_cli("ingest", ARTICLES, "-o", out, "--no-store")
+    assert result.exit_code == 0, result.output
+    files = article_files()
+    summary = result.output.strip().splitlines()[-1]
+    assert summary.startswith(f"{len(files)} files: ")
+    assert "rejected" in summary
+    for src in files:
+        rel = src.relative_to(ARTICLES).with_suffix("")
+        xml = out / rel.with_suffix(".xml")
+        assert xml.is_file(), f"missing {xml}"
+        nitf_schema.assertValid(etree.parse(str(xml)))
+        data = json.loads((out / rel.with_suffix(".json")).read_text(encoding="utf-8"))
+        assert data["key"] == rel.as_posix()
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    totals = report["totals"]
+    assert totals["files"] == len(files) == len(report["files"])
+    assert totals["ok"] + totals["warning"] + totals["rejected"] == totals["files"]
+    assert totals["rejected"] == 0
+    assert {e["path"] for e in report["files"]} == {
+        p.relative_to(ARTICLES).as_posix() for p in files
+    }
+    assert not list(out.rglob(".corpus-tmp-*")), "temporary files left behind"
+
+
+def test_ingest_never_writes_inside_a_source(run_cli, tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ARTICLES, src)
+    before = sorted(p for p in src.rglob("*"))
+    result = run_cli("ingest", src, "-o", src / "out", "--no-store")
+    assert result.exit_code == 2
+    assert "inside source" in result.output
+    assert sorted(p for p in src.rglob("*")) == before
+
+
+def test_source_inside_output_is_refused(run_cli, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(ARTICLES, out / "in")
+    result = run_cli("ingest", out / "in", "-o", out, "--no-store")
+    assert result.exit_code == 2
+    assert "inside output folder" in result.output
+
+
+def test_jobs_2_gives_the_same_output_as_jobs_1(plugins, tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ARTICLES, src / "good")
+    shutil.copytree(BAD, src / "bad", ignore=shutil.ignore_patterns("expected.json"))
+    one = ingest(plugins, src, output=tmp_path / "one", jobs=1)
+    two = ingest(plugins, src, output=tmp_path / "two", jobs=2)
+    assert one.files == two.files
+    assert one.totals_dict() == two.totals_dict()
+    names = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.*"))
+    assert names == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*.*"))
+    for rel in names:
+        if rel.name == "report.json":
+            continue
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes()
+
+
+def test_bad_inputs_are_all_accounted_for(plugins, tmp_path):
+    expected = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
+    src = tmp_path / "bad"
+    shutil.copytree(BAD, src, ignore=shutil.ignore_patterns("expected.json"))
+    report = ingest(plugins, src, output=tmp_path / "out")
+    entries = {e["path"]: e for e in report.files}
+    assert set(entries) == {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
+    for name, want in expected.items():
+        entry = entries[name]
+        assert entry["status"] == want["status"], (name, entry)
+        codes = {f["code"] for f in entry["findings"]}
+        assert set(want["codes"]) <= codes, (name, codes)
+        for finding in entry["findings"]:
+            assert finding["message"]
+            assert finding["severity"] in ("info", "warning", "error")
+    t = report.totals_dict()
+    assert t["ok"] + t["warning"] + t["rejected"] == t["files"] == len(entries)
+    # rejected files produce no output; the others do
+    out = tmp_path / "out"
+    for name, entry in entries.items():
+        stem = Path(name).with_suffix("")
+        exists = (out / stem.with_suffix(".json")).exists()
+        assert exists == (entry["status"] != "rejected"), name
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)])
+def test_fail_on_levels_with_rejections(run_cli, tmp_path, fail_on, code):
+    result = run_cli("ingest", BAD, "-o", tmp_path / "o", "--no-store", "--fail-on", fail_on)
+    assert result.exit_code == code, result.output
+
+
+def test_fail_on_warning_for_warnings_only(run_cli, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "nodate.txt").write_text(
+        "A headline with no date line\n\n" + "Body words here. " * 20, encoding="utf-8"
+    )
+    assert run_cli("ingest", src, "-o", tmp_path / "a", "--no-store").exit_code == 0
+    result = run_cli("ingest", src, "-o", tmp_path / "b", "--no-store", "--fail-on", "warning")
+    assert result.exit_code == 1
+    assert "DATE_MISSING" in result.output
+
+
+def test_json_report_on_stdout(run_cli, tmp_path):
+    result = run_cli("ingest", ARTICLES / "seed.txt", "--no-store", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    (entry,) = report["files"]
+    assert entry["path"] == "seed.txt"
+    assert entry["key"] == "seed"
+    assert len(entry["content_hash"]) == 64
+    assert report["totals"]["files"] == 1
+
+
+def test_output_collision_is_rejected_not_overwritten(plugins, tmp_path):
+    class SameKey:
+        @hookimpl
+        def document_key(self):
+            return "everything"
+
+    plugins.register(SameKey(), name="same-key")
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a.txt", "b.txt"):
+        shutil.copy(ARTICLES / "seed.txt", src / name)
+    report = ingest(plugins, src, output=tmp_path / "out")
+    a, b = report.files
+    assert a["status"] != "rejected"
+    assert b["status"] == "rejected"
+    (finding,) = [f for f in b["findings"] if f["code"] == "OUTPUT_COLLISION"]
+    assert "a.txt" in finding["message"]
+
+
+def test_symlink_loop_is_reported_and_the_run_goes_on(plugins, tmp_path):
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    shutil.copy(ARTICLES / "seed.txt", src / "sub" / "seed.txt")
+    os.symlink(src, src / "sub" / "loop")
+    os.symlink(src / "missing.txt", src / "dangling.txt")
+    report = ingest(plugins, src, output=tmp_path / "out")
+    entries = {e["path"]: e for e in report.files}
+    assert entries["sub/loop"]["findings"][0]["code"] == "SYMLINK_LOOP"
+    assert entries["dangling.txt"]["findings"][0]["code"] == "BROKEN_SYMLINK"
+    assert entries["sub/seed.txt"]["status"] != "rejected"
+    assert report.totals_dict()["files"] == 3
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_real_permissions(plugins, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "secret.txt").write_text(" date 2022-01-01 T\n\nBody.", encoding="utf-8")
+    (src / "secret.txt").chmod(0)
+    report = ingest(plugins, src)
+    assert report.files[0]["findings"][0]["code"] == "FILE_UNREADABLE"
+
+
+def test_unreadable_and_vanished_files(plugins, tmp_path, monkeypatch):
+    import builtins
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("locked.txt", "gone.txt", "fine.txt"):
+        shutil.copy(ARTICLES / "seed.txt", src / name)
+    real_open = builtins.open
+
+    def fake_open(path, *args, **kwargs):
+        name = os.fspath(path)
+        if name.endswith("locked.txt"):
+            raise PermissionError(13, "Permission denied")
+        if name.endswith("gone.txt"):
+            raise FileNotFoundError(2, "No such file")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    report = ingest(plugins, src)
+    codes = {e["path"]: [f["code"] for f in e["findings"]] for e in report.files}
+    assert codes["locked.txt"] == ["FILE_UNREADABLE"]
+    assert codes["gone.txt"] == ["FILE_VANISHED"]
+    assert "FILE_UNREADABLE" not in codes["fine.txt"]
+
+
+def test_file_name_that_is_not_utf8(plugins, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    raw = os.fsencode(str(src)) + b"/caf\xe9.txt"
+    with open(raw, "wb") as fh:
+        fh.write((ARTICLES / "seed.txt").read_bytes())
+    report = ingest(plugins, src, output=tmp_path / "out")
+    (entry,) = report.files
+    assert entry["path"] == "caf\ufffd.txt"
+    assert "FILENAME_NOT_UTF8" in [f["code"] for f in entry["findings"]]
+    assert (tmp_path / "out" / "caf\ufffd.json").is_file()
+    json.dumps(report.to_dict())  # the report stays valid JSON
+
+
+def test_quarantine_copies_rejected_files_with_a_reason(run_cli, tmp_path):
+    q = tmp_path / "q"
+    result = run_cli("ingest", BAD, "-o", tmp_path / "o", "--no-store", "--quarantine", q)
+    assert result.exit_code == 1
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    rejected = [e for e in report["files"] if e["status"] == "rejected"]
+    assert rejected
+    for entry in rejected:
+        copy = q / entry["path"]
+        assert copy.read_bytes() == (BAD / entry["path"]).read_bytes()
+        sidecar = json.loads(Path(str(copy) + ".rejected.json").read_text(encoding="utf-8"))
+        assert sidecar["findings"] == entry["findings"]
+
+
+def test_file_size_limit(run_cli, tmp_path):
+    result = run_cli(
+        "ingest", ARTICLES / "seed.txt", "--no-store", "--max-file-size", "100", "--json"
+    )
+    report = json.loads(result.output)
+    assert report["files"][0]["findings"][0]["code"] == "FILE_TOO_LARGE"
+    assert result.exit_code == 1
+
+
+def test_validate_prints_findings_and_writes_nothing(run_cli, tmp_path):
+    result = run_cli("validate", BAD)
+    assert result.exit_code == 1
+    assert "EMPTY_FILE" in result.output or "EMPTY" in result.output
+    assert not (tmp_path / "corpus.db").exists()
+
+
+def test_convert_to_nitf_and_json(run_cli, nitf_schema):
+    result = run_cli("convert", ARTICLES / "seed.txt", "--to", "nitf")
+    assert result.exit_code == 0
+    nitf_schema.assertValid(etree.fromstring(result.stdout_bytes))
+    result = run_cli("convert", ARTICLES / "seed.txt", "--to", "json")
+    assert json.loads(result.stdout)["title"].startswith("The Russian flag")
+
+
+def test_convert_unknown_format_is_a_usage_error(run_cli):
+    result = run_cli("convert", ARTICLES / "seed.txt", "--to", "pdf")
+    assert result.exit_code == 2
+    assert "unknown format 'pdf'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_plugin_module_is_a_usage_error(run_cli):
+    result = run_cli("--plugin", "no_such_plugin_mod", "plugins")
+    assert result.exit_code == 2
+    assert "no_such_plugin_mod" in result.output
+
+
+def test_plugins_json_lists_builtins_with_hooks(run_cli):
+    result = run_cli("plugins", "--json")
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    assert rows["article"]["origin"] == "built-in"
+    assert "register_readers" in rows["article"]["hooks"]
+    assert rows["validators"]["hooks"] == ["validate"]
+
+
+def test_no_progress_bar_when_piped(run_cli, tmp_path):
+    result = run_cli("ingest", ARTICLES, "-o", tmp_path / "o", "--no-store")
+    assert "ingesting" not in result.output
+
+
+def test_quiet_prints_no_summary(run_cli, tmp_path):
+    result = run_cli("ingest", ARTICLES, "-o", tmp_path / "o", "--no-store", "-q")
+    assert result.exit_code == 0
+    assert "files:" not in result.output
+
+
+# -- real subprocesses: the console script, SIGINT and SIGKILL --------------------------------
+
+
+def make_corpus(folder: Path, n: int) -> None:
+    text = (ARTICLES / "seed.txt").read_text(encoding="utf-8")
+    for i in range(n):
+        sub = folder / f"b{i // 200}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"a{i:05d}.txt").write_text(text + f"\n\nParagraph number {i}.", encoding="utf-8")
+
+
+def corpus_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "corpus", *map(str, args)]
+
+
+@pytest.mark.slow
+def test_subprocess_ingest(tmp_path):
+    proc = subprocess.run(
+        corpus_cmd("ingest", ARTICLES, "-o", tmp_path / "out", "--no-store"),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"{len(article_files())} files:")
+
+
+def _wait_for_outputs(out: Path, proc: subprocess.Popen, minimum: int) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if out.exists() and sum(1 for _ in out.rglob("*.json")) >= minimum:
+            return
+        if proc.poll() is not None:
+            pytest.fail("ingest finished before it could be interrupted; raise the corpus size")
+        time.sleep(0.05)
+    pytest.fail("no outputs appeared")
+
+
+@pytest.mark.slow
+def test_sigint_finishes_current_document_writes_report_exits_130(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    make_corpus(src, 3000)
+    proc = subprocess.Popen(
+        corpus_cmd("ingest", src, "-o", out, "--no-store"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    _wait_for_outputs(out, proc, 20)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert b"interrupted" in stdout
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["run"]["interrupted"] is True
+    t = report["totals"]
+    assert 0 < t["files"] < 3000
+    assert t["ok"] + t["warning"] + t["rejected"] == t["files"] == len(report["files"])
+    # every document in the report has both outputs, and nothing else is there
+    assert sum(1 for _ in out.rglob("*.xml")) == t["files"] - t["rejected"]
+    assert not list(out.rglob(".corpus-tmp-*"))
+
+
+@pytest.mark.slow
+def test_sigkill_leaves_no_partial_file_under_a_final_name(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    make_corpus(src, 3000)
+    proc = subprocess.Popen(
+        corpus_cmd("ingest", src, "-o", out, "--no-store"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    _wait_for_outputs(out, proc, 50)
+    proc.kill()
+    proc.wait(timeout=30)
+    for path in out.rglob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
+    for path in out.rglob("*.xml"):
+        etree.parse(str(path))
