@@ -1,1 +1,298 @@
-"""Placeholder: filled in by its own work item."""
+"""The store's commands: ``runs``, ``ls``, ``show``, ``log``, ``search``, ``export``, ``stats``.
+
+A built-in plugin (``store`` in ``DEFAULT_PLUGINS``), registered like any third-party one. The
+commands only parse options, call :mod:`corpus.store`, and render; ``corpus ingest --store``
+and ``corpus diff`` use the same library API.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import click
+
+from ..cliutil import EXIT_FINDINGS, EXIT_OK, echo_json, fail, get_state
+from ..errors import CorpusError
+from ..hookspecs import hookimpl
+from .export import export_store
+from .records import RunInfo
+from .render import render
+from .store import Store, default_store_path
+from .summary import summarize_change
+from .timeutil import parse_user_time, short
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(func: F) -> F:
+    """``--store PATH``: default ``$CORPUS_STORE`` or ``./corpus.db``."""
+    return click.option(
+        "--store",
+        "store_path",
+        metavar="PATH",
+        default=None,
+        help="The store file (default: $CORPUS_STORE, else ./corpus.db).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+
+
+def open_store(store_path: str | None) -> Store:
+    """Open an existing store for a command; a missing or bad store exits 2 with a message."""
+    try:
+        return Store.open(store_path or default_store_path(), create=False)
+    except CorpusError as exc:
+        fail(exc)
+        raise  # unreachable: fail() exits
+
+
+def _stream_json(items: Iterable[dict[str, Any]]) -> None:
+    """Print a JSON array one item at a time, so memory stays flat for a large store."""
+    out = click.get_text_stream("stdout")
+    out.write("[")
+    first = True
+    for item in items:
+        out.write("\n  " if first else ",\n  ")
+        out.write(json.dumps(item, ensure_ascii=False))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts.get(k, 0)} {k}" for k in counts)
+
+
+def _run_line(run: RunInfo) -> str:
+    roots = " ".join(run.roots) or "-"
+    return (
+        f"run {run.id:<4} {short(run.started)}  {run.status:<11} {_counts_text(run.counts)}"
+        f"  [{roots}]"
+    )
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    @cli.command()
+    @store_option
+    @json_option
+    @click.option("-n", "--limit", type=click.IntRange(min=1), help="Show only the newest N.")
+    def runs(store_path: str | None, as_json: bool, limit: int | None) -> None:
+        """List ingest runs, newest first: start, end, status, counts, roots."""
+        with open_store(store_path) as store:
+            rows = store.runs(limit=limit)
+        if as_json:
+            echo_json([r.to_dict() for r in rows])
+            return
+        for run in rows:
+            click.echo(_run_line(run))
+
+    @cli.command(name="ls")
+    @store_option
+    @json_option
+    @click.option("--since", metavar="DATE", help="Only documents changed at or after DATE.")
+    def ls_command(store_path: str | None, as_json: bool, since: str | None) -> None:
+        """List documents with their latest version and state (present or removed)."""
+        try:
+            stamp = parse_user_time(since) if since else None
+        except CorpusError as exc:
+            fail(exc)
+        with open_store(store_path) as store:
+            docs = store.documents(since=stamp)
+            if as_json:
+                _stream_json(d.to_dict() for d in docs)
+                return
+            for d in docs:
+                click.echo(f"{d.state:<8} v{d.latest:<3} {short(d.updated)}  {d.key}  {d.title}")
+
+    @cli.command()
+    @store_option
+    @click.argument("spec", metavar="KEY[@N]")
+    @click.option(
+        "-t",
+        "--to",
+        "fmt",
+        default="text",
+        show_default=True,
+        metavar="FORMAT",
+        help="text, json, nitf or any exporter (see `corpus formats`).",
+    )
+    def show(store_path: str | None, spec: str, fmt: str) -> None:
+        """Print a document: its latest version, or version N with KEY@N."""
+        plugins = get_state().plugins
+        with open_store(store_path) as store:
+            try:
+                data = render(store.load(spec).document, fmt, plugins)
+            except CorpusError as exc:
+                fail(exc)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+    @cli.command()
+    @store_option
+    @json_option
+    @click.argument("key")
+    def log(store_path: str | None, as_json: bool, key: str) -> None:
+        """List the versions of KEY: time, size and what changed from the one before."""
+        with open_store(store_path) as store:
+            try:
+                info = store.document(key)
+                events = _log_events(store, key)
+            except CorpusError as exc:
+                fail(exc)
+        if as_json:
+            echo_json({"key": key, "state": info.state, "events": events})
+            return
+        for event in events:
+            if event["event"] == "removed":
+                click.echo(
+                    f"     {short(event['time'])}  run {event['run']:<4} removed "
+                    f"(missing from the run)"
+                )
+            else:
+                click.echo(
+                    f"v{event['version']:<3} {short(event['time'])}  run {event['run']:<4} "
+                    f"{event['size']:>9,} B  {event['summary']}"
+                )
+
+    @cli.command()
+    @store_option
+    @json_option
+    @click.argument("query")
+    @click.option(
+        "-n",
+        "--limit",
+        type=click.IntRange(min=1),
+        default=20,
+        show_default=True,
+        help="At most this many results.",
+    )
+    def search(store_path: str | None, as_json: bool, query: str, limit: int) -> None:
+        """Full-text search over titles and bodies (SQLite FTS5 syntax), best match first.
+
+        Matches are marked [like this] in the snippets. Examples: `duma`, `"state duma"`,
+        `russia AND ukraine`, `invas*`, `title:duma`.
+        """
+        with open_store(store_path) as store:
+            try:
+                hits = store.search(query, limit=limit)
+            except CorpusError as exc:
+                fail(exc)
+        if as_json:
+            echo_json([h.to_dict() for h in hits])
+            return
+        if not hits:
+            click.echo(f"no documents match {query!r}", err=True)
+        for hit in hits:
+            state = "" if hit.state == "present" else f" [{hit.state}]"
+            click.echo(f"{hit.key}@{hit.version}{state}  {hit.title}")
+            click.echo(f"    {' '.join(hit.snippet.split())}")
+
+    @cli.command(name="export")
+    @store_option
+    @click.option("-t", "--to", "fmt", required=True, metavar="FORMAT", help="Exporter name.")
+    @click.option(
+        "-o", "--output", required=True, type=click.Path(file_okay=False), help="Output folder."
+    )
+    @click.option(
+        "--as-of",
+        metavar="TIME",
+        help="The corpus as it was then (a date means the end of that day, UTC).",
+    )
+    @click.option("-q", "--quiet", is_flag=True, help="No summary line.")
+    def export_command(
+        store_path: str | None, fmt: str, output: str, as_of: str | None, quiet: bool
+    ) -> None:
+        """Write every present document from the store with exporter FORMAT into a folder.
+
+        No source files are needed. Exit 1 when some document could not be exported.
+        """
+        plugins = get_state().plugins
+        with open_store(store_path) as store:
+            try:
+                stamp = parse_user_time(as_of, end_of_day=True) if as_of else None
+                summary = export_store(store, fmt, output, plugins=plugins, as_of=stamp)
+            except CorpusError as exc:
+                fail(exc)
+        for finding in summary.failures:
+            click.echo(str(finding), err=True)
+        if not quiet:
+            when = f" as of {short(stamp)}" if stamp else ""
+            failed = f", {len(summary.failures)} failed" if summary.failures else ""
+            click.echo(f"exported {summary.written} documents{when} to {output}{failed}")
+        sys.exit(EXIT_FINDINGS if summary.failures else EXIT_OK)
+
+    @cli.command()
+    @store_option
+    @json_option
+    def stats(store_path: str | None, as_json: bool) -> None:
+        """Documents, versions, runs and sizes of the store."""
+        with open_store(store_path) as store:
+            data = store.stats()
+        if as_json:
+            echo_json(data)
+            return
+        last = data["last_run"]
+        lines = [
+            (
+                "store",
+                f"{data['store']} (schema {data['schema_version']}, {data['store_bytes']:,} bytes)",
+            ),
+            (
+                "documents",
+                f"{data['documents']} ({data['present']} present, {data['removed']} removed)",
+            ),
+            (
+                "versions",
+                f"{data['versions']} ({data['documents_with_history']} documents with "
+                "more than one)",
+            ),
+            ("runs", str(data["runs"])),
+            ("last run", _run_line(RunInfo(**_run_args(last))) if last else "-"),
+            ("first version", short(data["first_version_at"])),
+            ("last version", short(data["last_version_at"])),
+        ]
+        for name, value in lines:
+            click.echo(f"{name + ':':<15}{value}")
+
+
+def _run_args(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: data[k] for k in ("id", "started", "finished", "status", "roots", "arguments", "counts")
+    }
+
+
+def _log_events(store: Store, key: str) -> list[dict[str, Any]]:
+    """Versions and removals of ``key`` in time order, each version with its change summary."""
+    events: list[dict[str, Any]] = []
+    previous = None
+    for info in store.versions(key):
+        document = store.version(key, info.n).document
+        events.append(
+            {
+                "event": "version",
+                "version": info.n,
+                "time": info.created,
+                "run": info.run_id,
+                "size": info.size,
+                "content_hash": info.content_hash,
+                "findings": len(info.findings),
+                "summary": summarize_change(previous, document),
+            }
+        )
+        previous = document
+    for removal in store.removals(key):
+        events.append(
+            {
+                "event": "removed",
+                "after_version": removal.after,
+                "time": removal.removed_at,
+                "run": removal.run_id,
+            }
+        )
+    events.sort(key=lambda e: (e["time"], e["event"] == "removed"))
+    return events

@@ -1,0 +1,362 @@
+"""Recording one ingest run: versions, tombstones and the run's file log.
+
+An ingest calls :meth:`IngestRun.known_unchanged` before reading a file (a hit means the file
+can be skipped), :meth:`IngestRun.record` for each processed file, and :meth:`IngestRun.finish`
+at the end. Writes are committed in batches for speed; every batch leaves the store consistent,
+so a run killed part way loses at most its last batch, and running the same ingest again
+completes it without duplicate versions (an unchanged document never adds a version).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import StoreError
+from ..model import Document, Finding, canonical_json, document_to_dict
+from .lock import WriterLock
+from .records import findings_from_json
+from .timeutil import now_stamp, short
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..pipeline import FileResult
+    from .store import Store
+
+#: Records per transaction: large enough to be fast, small enough to lose little on a crash.
+BATCH_SIZE = 500
+
+NEW = "new"
+CHANGED = "changed"
+UNCHANGED = "unchanged"
+REJECTED = "rejected"
+REMOVED = "removed"
+OUTCOMES = (NEW, CHANGED, UNCHANGED, REMOVED, REJECTED)
+
+
+def _findings_json(result: FileResult) -> str:
+    return json.dumps([f.to_dict() for f in result.findings], ensure_ascii=False)
+
+
+class IngestRun:
+    """One ingest run writing to a store. Made by :meth:`Store.begin_run`."""
+
+    def __init__(self, store: Store, run_id: int, lock: WriterLock, scopes: list[tuple]) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.finished = False
+        self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        self._conn = store.connection
+        self._lock = lock
+        self._scopes = scopes
+        self._pending = 0
+        self._roots: dict[str, str] = {}
+        self._orphans: set[int] = set()
+
+    # -- starting --------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, store: Store, *, roots: Sequence[str], arguments: Sequence[str]) -> IngestRun:
+        """Take the writer lock (waiting up to the store's busy timeout) and open a run."""
+        lock = WriterLock(store.path)
+        if not lock.acquire(store.busy_timeout):
+            raise StoreError(_busy_message(store), code="STORE_BUSY")
+        try:
+            conn = store.connection
+            conn.execute("BEGIN IMMEDIATE")
+            now = now_stamp()
+            # The lock was free, so any run still marked as running died without finishing.
+            conn.execute(
+                "UPDATE runs SET status = 'abandoned' WHERE status = 'running'",
+            )
+            cursor = conn.execute(
+                "INSERT INTO runs (started, status, roots, arguments, pid, host) "
+                "VALUES (?, 'running', ?, ?, ?, ?)",
+                (
+                    now,
+                    json.dumps([os.fspath(r) for r in roots], ensure_ascii=False),
+                    json.dumps([str(a) for a in arguments], ensure_ascii=False),
+                    os.getpid(),
+                    socket.gethostname(),
+                ),
+            )
+            run_id = int(cursor.lastrowid)
+            conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            if store.connection.in_transaction:
+                store.connection.execute("ROLLBACK")
+            lock.release()
+            raise
+        return cls(store, run_id, lock, [_scope(r) for r in roots])
+
+    # -- per file --------------------------------------------------------------------------
+
+    def _root(self, root: str) -> str:
+        found = self._roots.get(root)
+        if found is None:
+            found = self._roots[root] = os.path.realpath(root)
+        return found
+
+    def known_unchanged(self, root: str, rel_path: str, sha256: str) -> str | None:
+        """The key of the document this file made, if the file and that document are unchanged.
+
+        True when the file's raw sha256 is the one last recorded for it, the version it made is
+        still the document's latest, and the document is not removed: then the file need not be
+        read or exported again (call :meth:`record_unchanged`).
+        """
+        self._check_open()
+        row = self._conn.execute(
+            "SELECT d.key FROM sources s JOIN documents d ON d.id = s.doc_id "
+            "WHERE s.root = ? AND s.rel_path = ? AND s.sha256 = ? "
+            "AND d.state = 'present' AND d.content_hash = s.content_hash",
+            (self._root(root), rel_path, sha256),
+        ).fetchone()
+        return row[0] if row else None
+
+    def findings_of(self, key: str) -> list[Finding]:
+        """The findings stored with the latest version of ``key`` (a skipped file keeps them)."""
+        row = self._conn.execute(
+            "SELECT v.findings FROM documents d JOIN versions v ON v.doc_id = d.id "
+            "AND v.n = d.latest WHERE d.key = ?",
+            (key,),
+        ).fetchone()
+        return list(findings_from_json(row[0])) if row else []
+
+    def record_unchanged(self, root: str, rel_path: str, key: str) -> None:
+        """Count a file skipped by :meth:`known_unchanged` as unchanged and seen in this run."""
+        self._check_open()
+        self._conn.execute(
+            "UPDATE sources SET last_run = ?, present = 1 WHERE root = ? AND rel_path = ?",
+            (self.run_id, self._root(root), rel_path),
+        )
+        self.counts[UNCHANGED] += 1
+        self._tick()
+
+    def record(self, root: str, result: FileResult) -> str:
+        """Record one processed file; returns ``new``, ``changed``, ``unchanged`` or ``rejected``.
+
+        A rejected file adds no version: it goes into the run's file log with its findings, and
+        a document it made before stays as it was (present, at its last good version).
+        """
+        self._check_open()
+        root_key = self._root(root)
+        rel = result.path
+        document = result.document
+        if document is None or result.status == REJECTED:
+            self._conn.execute(
+                "UPDATE sources SET last_run = ? WHERE root = ? AND rel_path = ?",
+                (self.run_id, root_key, rel),
+            )
+            self._log(root_key, rel, document.key if document else None, REJECTED, None, result)
+            self.counts[REJECTED] += 1
+            self._tick()
+            return REJECTED
+        outcome, doc_id, n = self._add_version(root_key, rel, document, result)
+        sha = document.source.sha256 if document.source else None
+        before = self._conn.execute(
+            "SELECT doc_id FROM sources WHERE root = ? AND rel_path = ?", (root_key, rel)
+        ).fetchone()
+        if before is not None and before[0] != doc_id:
+            self._orphans.add(before[0])  # the file now makes another key (a plugin changed)
+        self._conn.execute(
+            "INSERT INTO sources (root, rel_path, doc_id, sha256, content_hash, last_run, present)"
+            " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (root, rel_path) DO UPDATE SET "
+            "doc_id = excluded.doc_id, sha256 = excluded.sha256, "
+            "content_hash = excluded.content_hash, last_run = excluded.last_run, present = 1",
+            (root_key, rel, doc_id, sha, document.content_hash, self.run_id),
+        )
+        if outcome != UNCHANGED:
+            self._log(root_key, rel, document.key, outcome, n, result)
+        self.counts[outcome] += 1
+        self._tick()
+        return outcome
+
+    def _add_version(
+        self, root: str, rel: str, document: Document, result: FileResult
+    ) -> tuple[str, int, int]:
+        """Add a version when the content is new; returns (outcome, document id, version)."""
+        content_hash = document.content_hash
+        row = self._conn.execute(
+            "SELECT id, state, latest, content_hash FROM documents WHERE key = ?",
+            (document.key,),
+        ).fetchone()
+        now = now_stamp()
+        if row is not None and row[1] == "present" and row[3] == content_hash:
+            return UNCHANGED, row[0], row[2]
+        text = canonical_json(document_to_dict(document))
+        size = document.source.size if document.source else len(text.encode("utf-8"))
+        date = document.date.isoformat() if document.date else None
+        if row is None:
+            outcome, n = NEW, 1
+            doc_id = int(
+                self._conn.execute(
+                    "INSERT INTO documents (key, state, latest, content_hash, title, date, root, "
+                    "rel_path, first_seen, updated) VALUES (?, 'present', 1, ?, ?, ?, ?, ?, ?, ?)",
+                    (document.key, content_hash, document.title, date, root, rel, now, now),
+                ).lastrowid
+            )
+        else:
+            doc_id, n = row[0], row[2] + 1
+            outcome = NEW if row[1] == "removed" else CHANGED  # a removed document came back
+            self._conn.execute(
+                "UPDATE documents SET state = 'present', latest = ?, content_hash = ?, title = ?, "
+                "date = ?, root = ?, rel_path = ?, updated = ?, removed_at = NULL WHERE id = ?",
+                (n, content_hash, document.title, date, root, rel, now, doc_id),
+            )
+            self._conn.execute("DELETE FROM search WHERE rowid = ?", (doc_id,))
+        self._conn.execute(
+            "INSERT INTO versions (doc_id, n, run_id, created, content_hash, source_sha256, "
+            "size, document, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc_id,
+                n,
+                self.run_id,
+                now,
+                content_hash,
+                document.source.sha256 if document.source else None,
+                size,
+                text,
+                _findings_json(result),
+            ),
+        )
+        self._conn.execute(
+            "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
+            (doc_id, document.title, document.body_text),
+        )
+        return outcome, doc_id, n
+
+    def _log(
+        self,
+        root: str,
+        rel: str,
+        key: str | None,
+        outcome: str,
+        version: int | None,
+        result: FileResult | None,
+    ) -> None:
+        self._conn.execute(
+            "INSERT INTO file_log (run_id, root, rel_path, key, outcome, version, findings) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.run_id,
+                root,
+                rel,
+                key,
+                outcome,
+                version,
+                _findings_json(result) if result is not None else "[]",
+            ),
+        )
+
+    def _tick(self) -> None:
+        self._pending += 1
+        if self._pending >= BATCH_SIZE:
+            self._commit()
+            self._conn.execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        self._write_counts()
+        self._conn.execute("COMMIT")
+        self._pending = 0
+
+    def _write_counts(self, **extra: Any) -> None:
+        sets = ", ".join(f"n_{name} = :{name}" for name in OUTCOMES)
+        more = "".join(f", {name} = :{name}" for name in extra)
+        self._conn.execute(
+            f"UPDATE runs SET {sets}{more} WHERE id = :id",
+            {**self.counts, **extra, "id": self.run_id},
+        )
+
+    def _check_open(self) -> None:
+        if self.finished:
+            raise StoreError(f"run {self.run_id} is already finished", code="STORE_ERROR")
+
+    # -- finishing -------------------------------------------------------------------------
+
+    def finish(self, *, interrupted: bool = False) -> dict[str, int]:
+        """Close the run: tombstone what was not seen (unless interrupted), record the end.
+
+        Returns the counts ``new``, ``changed``, ``unchanged``, ``removed``, ``rejected``.
+        """
+        if self.finished:
+            return dict(self.counts)
+        try:
+            if not interrupted:
+                self._tombstone()
+            self._write_counts(
+                finished=now_stamp(), status="interrupted" if interrupted else "finished"
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            self.finished = True
+            self._lock.release()
+        return dict(self.counts)
+
+    def _tombstone(self) -> None:
+        """Mark sources under this run's roots that it did not see as gone, and documents left
+        with no source as removed."""
+        gone: set[int] = set(self._orphans)
+        for where, params in self._scopes:
+            cond = f"WHERE present = 1 AND last_run <> ? AND ({where})"
+            args = (self.run_id, *params)
+            gone.update(
+                d for (d,) in self._conn.execute(f"SELECT doc_id FROM sources {cond}", args)
+            )
+            self._conn.execute(f"UPDATE sources SET present = 0 {cond}", args)
+        now = now_stamp()
+        for doc_id in sorted(gone):
+            row = self._conn.execute(
+                "SELECT key, latest, root, rel_path FROM documents WHERE id = ? AND state = "
+                "'present' AND NOT EXISTS (SELECT 1 FROM sources WHERE doc_id = ? AND present = 1)",
+                (doc_id, doc_id),
+            ).fetchone()
+            if row is None:
+                continue
+            key, latest, root, rel = row
+            self._conn.execute(
+                "UPDATE documents SET state = 'removed', removed_at = ?, updated = ? WHERE id = ?",
+                (now, now, doc_id),
+            )
+            self._conn.execute(
+                "INSERT OR IGNORE INTO removals (doc_id, after_version, run_id, removed_at) "
+                "VALUES (?, ?, ?, ?)",
+                (doc_id, latest, self.run_id, now),
+            )
+            self._log(root or "", rel or "", key, REMOVED, latest, None)
+            self.counts[REMOVED] += 1
+
+    def __enter__(self) -> IngestRun:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if not self.finished:
+            self.finish(interrupted=exc_type is not None)
+
+
+def _scope(root: str | os.PathLike[str]) -> tuple[str, tuple[str, ...]]:
+    """The SQL condition selecting the sources a root covers (a folder, or a single file)."""
+    real = os.path.realpath(root)
+    if os.path.isdir(real):
+        return "root = ?", (real,)
+    parent, name = os.path.split(real)
+    return "root = ? OR (root = ? AND rel_path = ?)", (real, parent, name)
+
+
+def _busy_message(store: Store) -> str:
+    try:
+        active = store.active_run()
+    except sqlite3.Error:
+        active = None
+    what = f"run {active.id}, started {short(active.started)}" if active else "a run starting"
+    return (
+        f"another ingest is writing to {store.path} ({what}); waited "
+        f"{store.busy_timeout:g} s. Run again when it has finished"
+    )

@@ -1,0 +1,182 @@
+"""The store's schema and its migration path.
+
+``PRAGMA user_version`` holds the schema version and ``PRAGMA application_id`` marks the file
+as a corpus store. Opening a store runs every migration step between its version and
+:data:`SCHEMA_VERSION` in one transaction; a newer or foreign database is refused with
+``STORE_SCHEMA``. To change the schema, append a step to :data:`MIGRATIONS`, never edit one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from ..errors import StoreError
+
+#: ``PRAGMA application_id`` of a corpus store: the bytes ``ncsp`` (newscorpus store).
+APPLICATION_ID = int.from_bytes(b"ncsp", "big")
+
+_V1 = """
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    started     TEXT NOT NULL,
+    finished    TEXT,
+    status      TEXT NOT NULL
+                CHECK (status IN ('running', 'finished', 'interrupted', 'abandoned')),
+    roots       TEXT NOT NULL,
+    arguments   TEXT NOT NULL,
+    pid         INTEGER,
+    host        TEXT,
+    n_new       INTEGER NOT NULL DEFAULT 0,
+    n_changed   INTEGER NOT NULL DEFAULT 0,
+    n_unchanged INTEGER NOT NULL DEFAULT 0,
+    n_removed   INTEGER NOT NULL DEFAULT 0,
+    n_rejected  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE documents (
+    id           INTEGER PRIMARY KEY,
+    key          TEXT NOT NULL UNIQUE,
+    state        TEXT NOT NULL CHECK (state IN ('present', 'removed')),
+    latest       INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    date         TEXT,
+    root         TEXT,
+    rel_path     TEXT,
+    first_seen   TEXT NOT NULL,
+    updated      TEXT NOT NULL,
+    removed_at   TEXT
+);
+CREATE INDEX documents_updated ON documents (updated);
+CREATE TABLE versions (
+    id            INTEGER PRIMARY KEY,
+    doc_id        INTEGER NOT NULL REFERENCES documents (id),
+    n             INTEGER NOT NULL,
+    run_id        INTEGER NOT NULL REFERENCES runs (id),
+    created       TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    source_sha256 TEXT,
+    size          INTEGER NOT NULL,
+    document      TEXT NOT NULL,
+    findings      TEXT NOT NULL,
+    UNIQUE (doc_id, n)
+);
+CREATE TABLE removals (
+    id            INTEGER PRIMARY KEY,
+    doc_id        INTEGER NOT NULL REFERENCES documents (id),
+    after_version INTEGER NOT NULL,
+    run_id        INTEGER NOT NULL REFERENCES runs (id),
+    removed_at    TEXT NOT NULL,
+    UNIQUE (doc_id, after_version)
+);
+CREATE TABLE sources (
+    root         TEXT NOT NULL,
+    rel_path     TEXT NOT NULL,
+    doc_id       INTEGER NOT NULL REFERENCES documents (id),
+    sha256       TEXT,
+    content_hash TEXT,
+    last_run     INTEGER NOT NULL,
+    present      INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (root, rel_path)
+) WITHOUT ROWID;
+CREATE INDEX sources_doc ON sources (doc_id);
+CREATE TABLE file_log (
+    id       INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL REFERENCES runs (id),
+    root     TEXT NOT NULL,
+    rel_path TEXT NOT NULL,
+    key      TEXT,
+    outcome  TEXT NOT NULL,
+    version  INTEGER,
+    findings TEXT NOT NULL
+);
+CREATE INDEX file_log_run ON file_log (run_id);
+"""
+
+_V2 = """
+CREATE VIRTUAL TABLE search USING fts5 (title, body, tokenize = 'unicode61 remove_diacritics 2');
+"""
+
+
+def _to_v1(conn: sqlite3.Connection) -> None:
+    """Runs, documents, versions, removals (tombstones), sources and the per-run file log."""
+    _script(conn, _V1)
+
+
+def _to_v2(conn: sqlite3.Connection) -> None:
+    """The full-text index over each document's latest title and body, filled from the rows."""
+    _script(conn, _V2)
+    rows = conn.execute(
+        "SELECT d.id, v.document FROM documents d "
+        "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest"
+    )
+    from .records import search_text  # local: records imports the model, schema stays light
+
+    for doc_id, text in rows:
+        title, body = search_text(text)
+        conn.execute(
+            "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", (doc_id, title, body)
+        )
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    # executescript() would COMMIT the migration transaction; run statement by statement.
+    for statement in sql.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+#: Step N turns a version N-1 store into a version N store.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _to_v1, 2: _to_v2}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def user_tables(conn: sqlite3.Connection) -> list[str]:
+    return [
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+
+
+def migrate(conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION) -> int:
+    """Bring the store at ``path`` up to schema ``target``; returns the version found.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). The check and every step
+    run in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new store at once
+    cannot both create it, and a crash part way leaves the old version intact.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = conn.execute("PRAGMA user_version").fetchone()[0]
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if found == 0 and app_id == 0:
+            if user_tables(conn):
+                raise StoreError(
+                    f"{path} is an SQLite database but not a corpus store; give another "
+                    "--store path",
+                    code="STORE_SCHEMA",
+                )
+        elif app_id != APPLICATION_ID:
+            raise StoreError(
+                f"{path} is an SQLite database of another application "
+                f"(application_id {app_id}); give another --store path",
+                code="STORE_SCHEMA",
+            )
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} has store schema version {found}, newer than this corpus knows "
+                f"({SCHEMA_VERSION}); upgrade newscorpus to read it",
+                code="STORE_SCHEMA",
+            )
+        for step in range(found + 1, target + 1):
+            MIGRATIONS[step](conn)
+        if found < target:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {int(target)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found

@@ -1,0 +1,371 @@
+"""The store: one SQLite file holding every version of every document, and the runs that saw them.
+
+Readers (``ls``, ``show``, ``log``, ``search``, ``export``) use the query methods here; an
+ingest writes through :meth:`Store.begin_run` (see :mod:`corpus.store.recorder`). The database
+is in WAL mode, so readers work while an ingest writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, NotFound, StoreError
+from .records import (
+    DocumentInfo,
+    RemovalInfo,
+    RunInfo,
+    SearchHit,
+    StoredVersion,
+    VersionInfo,
+    document_from_stored,
+    findings_from_json,
+)
+from .schema import migrate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .recorder import IngestRun
+
+#: The store used when neither ``--store`` nor ``CORPUS_STORE`` names one.
+DEFAULT_STORE = "corpus.db"
+#: Environment variable naming the default store.
+STORE_ENV = "CORPUS_STORE"
+
+_VERSION_SPEC = re.compile(r"^(?P<key>.+)@(?P<n>\d+)$")
+_DOC_COLUMNS = "key, state, latest, title, date, first_seen, updated, removed_at, root, rel_path"
+_VERSION_COLUMNS = (
+    "d.key, v.n, v.run_id, v.created, v.content_hash, v.source_sha256, v.size, v.findings"
+)
+
+
+def default_store_path() -> str:
+    """``$CORPUS_STORE``, or ``corpus.db`` in the current folder."""
+    return os.environ.get(STORE_ENV) or DEFAULT_STORE
+
+
+def parse_spec(spec: str) -> tuple[str, int | None]:
+    """``KEY`` -> (KEY, None) for the latest version; ``KEY@N`` -> (KEY, N)."""
+    match = _VERSION_SPEC.match(spec)
+    if match:
+        return match["key"], int(match["n"])
+    return spec, None
+
+
+def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"{path} stayed locked by another process; try again when it has finished",
+            code="STORE_BUSY",
+        )
+    if isinstance(exc, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    ):
+        return StoreError(
+            f"{path} is not a readable corpus store ({text}); restore it from a backup or give "
+            "another --store path",
+            code="STORE_CORRUPT",
+        )
+    return StoreError(f"cannot use the store {path}: {text}", code="STORE_ERROR")
+
+
+class Store:
+    """An open store. Use :meth:`open`; close it (or use ``with``) when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: str, busy_timeout: float) -> None:
+        self.connection = connection
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._run: IngestRun | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, create: bool = True, busy_timeout: float = 30.0
+    ) -> Store:
+        """Open (or create) the store at ``path``, migrating an older schema.
+
+        Raises :class:`StoreError` with code ``STORE_MISSING`` (no store and ``create`` is
+        false), ``STORE_SCHEMA`` (newer or foreign schema), ``STORE_CORRUPT`` or ``STORE_BUSY``.
+        """
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            raise StoreError(f"{path} is a folder; --store wants a file", code="STORE_ERROR")
+        if not os.path.exists(path):
+            if not create:
+                raise StoreError(
+                    f"no store at {path}; run `corpus ingest SOURCES --store {path}` first, "
+                    "or point --store / CORPUS_STORE at an existing store",
+                    code="STORE_MISSING",
+                )
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(parent):
+                raise StoreError(
+                    f"cannot create the store {path}: folder {parent} does not exist",
+                    code="STORE_ERROR",
+                )
+        try:
+            conn = sqlite3.connect(
+                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise _store_error(exc, path) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn, path)
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _store_error(exc, path) from exc
+        return cls(conn, path, busy_timeout)
+
+    def close(self) -> None:
+        """Close the store; an unfinished run is finished as interrupted first."""
+        if self._run is not None and not self._run.finished:
+            self._run.finish(interrupted=True)
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def begin_run(self, *, roots: Sequence[str], arguments: Sequence[str]) -> IngestRun:
+        """Start recording an ingest run; waits for (then refuses) a concurrent writer."""
+        from .recorder import IngestRun
+
+        if self._run is not None and not self._run.finished:
+            raise StoreError(
+                f"run {self._run.run_id} is still writing to {self.path}; finish it first",
+                code="STORE_BUSY",
+            )
+        self._run = IngestRun.start(self, roots=roots, arguments=arguments)
+        return self._run
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        return self.connection.execute("PRAGMA user_version").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        """``ok``, or SQLite's description of what is broken."""
+        rows = self.connection.execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(r[0] for r in rows)
+
+    def _doc_row(self, key: str) -> tuple:
+        row = self.connection.execute(
+            f"SELECT id, {_DOC_COLUMNS} FROM documents WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"no document {key!r} in the store {self.path}; `corpus ls` lists the keys",
+                code="NOT_FOUND",
+            )
+        return row
+
+    def document(self, key: str) -> DocumentInfo:
+        """The document ``key`` (raises :class:`NotFound`)."""
+        return DocumentInfo(*self._doc_row(key)[1:])
+
+    def documents(self, *, since: str | None = None) -> Iterator[DocumentInfo]:
+        """Every document, removed ones too, by key; ``since``: changed at or after then."""
+        if since is None:
+            cursor = self.connection.execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY key")
+        else:
+            cursor = self.connection.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE updated >= ? ORDER BY key", (since,)
+            )
+        for row in cursor:
+            yield DocumentInfo(*row)
+
+    def versions(self, key: str) -> list[VersionInfo]:
+        """Every version of ``key``, oldest first."""
+        doc_id = self._doc_row(key)[0]
+        rows = self.connection.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM versions v JOIN documents d ON d.id = v.doc_id "
+            "WHERE v.doc_id = ? ORDER BY v.n",
+            (doc_id,),
+        )
+        return [_version_info(row) for row in rows]
+
+    def removals(self, key: str) -> list[RemovalInfo]:
+        """The tombstones of ``key``, oldest first."""
+        doc_id = self._doc_row(key)[0]
+        rows = self.connection.execute(
+            "SELECT after_version, run_id, removed_at FROM removals WHERE doc_id = ? "
+            "ORDER BY removed_at",
+            (doc_id,),
+        )
+        return [RemovalInfo(key, *row) for row in rows]
+
+    def version(self, key: str, n: int | None = None) -> StoredVersion:
+        """Version ``n`` of ``key`` (the latest when None), with its document."""
+        row = self._doc_row(key)
+        doc_id, latest = row[0], row[3]
+        n = latest if n is None else n
+        found = self.connection.execute(
+            f"SELECT {_VERSION_COLUMNS}, v.document FROM versions v "
+            "JOIN documents d ON d.id = v.doc_id WHERE v.doc_id = ? AND v.n = ?",
+            (doc_id, n),
+        ).fetchone()
+        if found is None:
+            raise NotFound(
+                f"{key!r} has versions 1 to {latest}; there is no version {n}",
+                code="NOT_FOUND",
+            )
+        return StoredVersion(_version_info(found[:-1]), document_from_stored(found[-1]))
+
+    def load(self, spec: str) -> StoredVersion:
+        """The version named by ``KEY`` (latest) or ``KEY@N``."""
+        key, n = parse_spec(spec)
+        if n is not None and not self._has_key(key) and self._has_key(spec):
+            key, n = spec, None  # a key that itself ends in @digits
+        return self.version(key, n)
+
+    def _has_key(self, key: str) -> bool:
+        return (
+            self.connection.execute("SELECT 1 FROM documents WHERE key = ?", (key,)).fetchone()
+            is not None
+        )
+
+    def runs(self, *, limit: int | None = None) -> list[RunInfo]:
+        """Ingest runs, newest first."""
+        sql = (
+            "SELECT id, started, finished, status, roots, arguments, n_new, n_changed, "
+            "n_unchanged, n_removed, n_rejected FROM runs ORDER BY id DESC"
+        )
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        return [_run_info(row) for row in self.connection.execute(sql, params)]
+
+    def run(self, run_id: int) -> RunInfo:
+        row = self.connection.execute(
+            "SELECT id, started, finished, status, roots, arguments, n_new, n_changed, "
+            "n_unchanged, n_removed, n_rejected FROM runs WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no run {run_id} in the store {self.path}", code="NOT_FOUND")
+        return _run_info(row)
+
+    def active_run(self) -> RunInfo | None:
+        """The run marked as writing, if any (it may have died; see the writer lock)."""
+        row = self.connection.execute(
+            "SELECT id FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return self.run(row[0]) if row else None
+
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Documents whose latest title or body match the FTS5 ``query``, best first (bm25).
+
+        Raises :class:`ConfigError` (code ``BAD_QUERY``) when the query is not valid FTS5.
+        """
+        if not query.strip():
+            raise ConfigError("the search query is empty", code="BAD_QUERY")
+        try:
+            rows = self.connection.execute(
+                "SELECT d.key, d.latest, d.state, d.title, "
+                "snippet(search, -1, '[', ']', '...', 12), bm25(search, 10.0, 1.0) AS rank "
+                "FROM search JOIN documents d ON d.id = search.rowid "
+                "WHERE search MATCH ? ORDER BY rank LIMIT ?",
+                (query, limit),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "fts5" in text or "syntax" in text or "no such column" in text:
+                raise ConfigError(
+                    f"cannot search for {query!r}: {text}. Quote words with special "
+                    'characters ("e-mail"), and use AND, OR, NOT, NEAR() and prefix* '
+                    "as in SQLite FTS5",
+                    code="BAD_QUERY",
+                ) from None
+            raise _store_error(exc, self.path) from exc
+        return [SearchHit(*row) for row in rows]
+
+    def as_of(self, stamp: str | None = None) -> Iterator[StoredVersion]:
+        """The documents present at time ``stamp`` (now when None), each at its version then.
+
+        Streams one row at a time, so memory stays flat however large the store is.
+        """
+        if stamp is None:
+            cursor = self.connection.execute(
+                f"SELECT {_VERSION_COLUMNS}, v.document FROM documents d "
+                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+                "WHERE d.state = 'present' ORDER BY d.key"
+            )
+        else:
+            cursor = self.connection.execute(
+                f"SELECT {_VERSION_COLUMNS}, v.document FROM documents d "
+                "JOIN versions v ON v.doc_id = d.id AND v.n = ("
+                "  SELECT max(n) FROM versions WHERE doc_id = d.id AND created <= :t) "
+                "WHERE NOT EXISTS (SELECT 1 FROM removals r WHERE r.doc_id = d.id "
+                "  AND r.after_version = v.n AND r.removed_at <= :t) "
+                "ORDER BY d.key",
+                {"t": stamp},
+            )
+        for row in cursor:
+            yield StoredVersion(_version_info(row[:-1]), document_from_stored(row[-1]))
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and sizes for ``corpus stats``."""
+        one = self.connection.execute
+        present, removed = one(
+            "SELECT coalesce(sum(state = 'present'), 0), coalesce(sum(state = 'removed'), 0) "
+            "FROM documents"
+        ).fetchone()
+        versions, version_bytes = one(
+            "SELECT count(*), coalesce(sum(size), 0) FROM versions"
+        ).fetchone()
+        multi = one("SELECT count(*) FROM documents WHERE latest > 1").fetchone()[0]
+        runs = self.runs(limit=1)
+        run_count = one("SELECT count(*) FROM runs").fetchone()[0]
+        first = one("SELECT min(created), max(created) FROM versions").fetchone()
+        page_count = one("PRAGMA page_count").fetchone()[0]
+        page_size = one("PRAGMA page_size").fetchone()[0]
+        return {
+            "store": self.path,
+            "schema_version": self.schema_version(),
+            "documents": present + removed,
+            "present": present,
+            "removed": removed,
+            "versions": versions,
+            "documents_with_history": multi,
+            "source_bytes": version_bytes,
+            "runs": run_count,
+            "last_run": runs[0].to_dict() if runs else None,
+            "first_version_at": first[0],
+            "last_version_at": first[1],
+            "store_bytes": page_count * page_size,
+        }
+
+
+def _version_info(row: Sequence[Any]) -> VersionInfo:
+    return VersionInfo(*row[:7], findings=findings_from_json(row[7]))
+
+
+def _run_info(row: Sequence[Any]) -> RunInfo:
+    names = ("new", "changed", "unchanged", "removed", "rejected")
+    return RunInfo(
+        id=row[0],
+        started=row[1],
+        finished=row[2],
+        status=row[3],
+        roots=json.loads(row[4]),
+        arguments=json.loads(row[5]),
+        counts=dict(zip(names, row[6:11], strict=True)),
+    )
