@@ -48,8 +48,11 @@ _BASIC = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 _BYLINE = re.compile(r"(?:By|BY|by)\s+(\S.*)")
 _BYLINE_CONNECTORS = frozenset(
-    "and & of the for in at with de del della der den van von da di du la le al el bin ibn"
-    " y e und et".split()
+    {
+        *("and", "&", "of", "the", "for", "in", "at", "with", "y", "e", "und", "et"),
+        *("de", "del", "della", "der", "den", "van", "von", "da", "di", "du", "la", "le"),
+        *("al", "el", "bin", "ibn"),
+    }
 )
 _TIMESTAMP = re.compile(
     r"(?:(?:First|Last)\s+)?(?:[Pp]ublished|[Uu]pdated|[Pp]osted|[Mm]odified)"
