@@ -1,1 +1,176 @@
-"""Placeholder: filled in by its own work item."""
+"""NewsML-G2 exporter: one ``newsItem`` envelope per document, the story as NITF inside.
+
+The item (guid, version, ``itemMeta``, ``contentMeta`` with headline, dates, keywords and
+language) validates against the NewsML-G2 2.35 schema; the NITF in ``inlineXML`` comes from
+:func:`corpus.exporters.nitf.build_nitf_tree`, so it validates on its own against NITF 3.6
+and carries everything that exporter carries (spans, annotations). ``docs/formats.md`` has the
+mapping. The helpers here (:func:`document_uri`, :func:`version_created`,
+:func:`iso_datetime`) are shared with the ninjs exporters so both name and date a document alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from lxml import etree
+
+from corpus.exporters import nitf as nitf_exporter
+from corpus.formats import Exporter
+from corpus.hookspecs import hookimpl
+from corpus.model import Document
+from corpus.xmlsafe import xml_safe
+
+#: The NewsML-G2 namespace (NAR = News Architecture).
+NAR_NS = "http://iptc.org/std/nar/2006-10-01/"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+#: The schema version written to ``standardversion`` (N.N, as the schema requires).
+STANDARD_VERSION = "2.35"
+#: IPTC catalog that defines the ``ninat:`` and ``stat:`` schemes used in QCodes.
+IPTC_CATALOG = "http://www.iptc.org/std/catalog/catalog.IPTC-G2-Standards_32.xml"
+#: Prefix of every document's identifier (NewsML guid, ninjs uri).
+URI_PREFIX = "urn:newscorpus:"
+#: Environment variable (the reproducible-builds convention) fixing "now" for undated items.
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
+
+
+def _q(name: str) -> str:
+    return f"{{{NAR_NS}}}{name}"
+
+
+def document_uri(document: Document) -> str:
+    """A stable URI for a document, from its key: ``urn:newscorpus:`` + percent-encoded key."""
+    return URI_PREFIX + quote(document.key, safe="/-._~")
+
+
+def valid_language(tag: str | None) -> str | None:
+    """``tag`` if it has the shape of a BCP 47 / xs:language tag, else None."""
+    return tag if tag and _LANGUAGE_TAG.match(tag) else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # A naive timestamp (e.g. NITF "2021-05-16T09:00:04") is taken as UTC: the formats
+    # that need a zone have no way to say "unknown".
+    return value if value.utcoffset() is not None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def iso_datetime(value: dt.datetime) -> str:
+    """RFC 3339 / xs:dateTime text with a zone (``Z`` for UTC), whole seconds."""
+    text = _aware(value).replace(microsecond=0).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _now() -> dt.datetime:
+    epoch = os.environ.get(SOURCE_DATE_EPOCH, "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def version_created(document: Document) -> dt.datetime:
+    """When this version was created: the issue time, else midnight UTC of the date.
+
+    An undated document gets the time of export (or ``$SOURCE_DATE_EPOCH`` when set, for
+    reproducible output): both formats require a timestamp here.
+    """
+    if document.issued is not None:
+        return _aware(document.issued)
+    if document.date is not None:
+        return dt.datetime.combine(document.date, dt.time(0), dt.timezone.utc)
+    return _now()
+
+
+def content_created(document: Document) -> str | None:
+    """``contentCreated``: the full timestamp when known, else the bare day (truncated)."""
+    if document.issued is not None:
+        return iso_datetime(document.issued)
+    if document.date is not None:
+        return document.date.isoformat()
+    return None
+
+
+def _text(parent: etree._Element, name: str, text: str, **attrib: str) -> etree._Element:
+    element = etree.SubElement(parent, _q(name), attrib)
+    element.text = xml_safe(text)
+    return element
+
+
+def _item_meta(item: etree._Element, document: Document) -> None:
+    meta = etree.SubElement(item, _q("itemMeta"))
+    etree.SubElement(meta, _q("itemClass"), qcode="ninat:text")
+    etree.SubElement(meta, _q("provider"), literal="newscorpus")
+    _text(meta, "versionCreated", iso_datetime(version_created(document)))
+    etree.SubElement(meta, _q("pubStatus"), qcode="stat:usable")
+
+
+def _content_meta(item: etree._Element, document: Document) -> None:
+    meta = etree.SubElement(item, _q("contentMeta"))
+    if document.urgency is not None and 1 <= document.urgency <= 9:
+        _text(meta, "urgency", str(document.urgency))
+    created = content_created(document)
+    if created is not None:
+        _text(meta, "contentCreated", created)
+    language = valid_language(document.language)
+    if language:
+        etree.SubElement(meta, _q("language"), tag=language)
+    for keyword in document.keywords:
+        _text(meta, "keyword", keyword)
+    if document.title:
+        _text(meta, "headline", document.title)
+    if document.dateline:
+        _text(meta, "dateline", document.dateline)
+    if document.byline:
+        _text(meta, "by", document.byline)
+    if document.abstract:
+        _text(meta, "description", document.abstract, role="drol:summary")
+
+
+def build_newsml_tree(document: Document) -> etree._Element:
+    """The ``newsItem`` element for a document, valid against NewsML-G2 2.35 (power)."""
+    attrib = {
+        "guid": xml_safe(document_uri(document)),
+        "version": "1",
+        "standard": "NewsML-G2",
+        "standardversion": STANDARD_VERSION,
+        "conformance": "power",
+    }
+    language = valid_language(document.language)
+    if language:
+        attrib[f"{{{XML_NS}}}lang"] = language
+    item = etree.Element(_q("newsItem"), attrib, nsmap={None: NAR_NS})
+    etree.SubElement(item, _q("catalogRef"), href=IPTC_CATALOG)
+    _item_meta(item, document)
+    _content_meta(item, document)
+    content_set = etree.SubElement(item, _q("contentSet"))
+    inline = etree.SubElement(content_set, _q("inlineXML"), contenttype="application/nitf+xml")
+    inline.append(nitf_exporter.build_nitf_tree(document, indent=False))
+    return item
+
+
+def newsml_bytes(document: Document) -> bytes:
+    """Complete NewsML-G2 file bytes: XML declaration, UTF-8, final newline."""
+    root = build_newsml_tree(document)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+
+
+class NewsMLExporter(Exporter):
+    """NewsML-G2 2.35 newsItem carrying the story as NITF 3.6 in inlineXML."""
+
+    name = "newsml"
+    extension = ".newsml.xml"
+    media_type = "application/vnd.iptc.g2.newsitem+xml"
+    description = "NewsML-G2 2.35 newsItem with the NITF story in inlineXML (IPTC)"
+
+    def export(self, document: Document) -> bytes:
+        return newsml_bytes(document)
+
+
+@hookimpl
+def register_exporters(register: Callable[[Any], None]) -> None:
+    register(NewsMLExporter())
