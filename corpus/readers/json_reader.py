@@ -68,7 +68,8 @@ def _parse(data: bytes, path: str) -> Any:
 
 
 def _shape_error(path: str, message: str) -> InputRejected:
-    return InputRejected(message, code="JSON_SCHEMA", path=path)
+    hint = "; the file must have the document JSON form (docs/json.md): re-export it"
+    return InputRejected(message + hint, code="JSON_SCHEMA", path=path)
 
 
 def _locate_model_error(data: Mapping[str, Any]) -> str:
