@@ -22,7 +22,7 @@ from corpus import Document, hookimpl
 from corpus.formats import Exporter
 
 _ESCAPE_RE = re.compile(r"([\\`*_\[\]<>|#])")
-_BLOCK_START_RE = re.compile(r"^(\s*)([-+>=]|\d+[.)])(?=\s|$)")
+_BLOCK_START_RE = re.compile(r"^(\s*\d*)([-+>=.)])(?=\s|$)")
 
 _WRAP = {"emphasis": ("*", "*"), "strong": ("**", "**")}
 

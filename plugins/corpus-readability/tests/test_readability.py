@@ -82,7 +82,7 @@ def test_threshold_and_severity_come_from_settings() -> None:
     assert "READABILITY_LONG_SENTENCE" not in finding_codes(
         run_pipeline(ARTICLE, PLUGIN, settings=settings).findings
     )
-    settings = {"readability": {"max_sentence_words": 5, "severity": "info"}}
+    settings = {"readability": {"max_sentence_words": 6, "severity": "info"}}
     result = run_pipeline(ARTICLE, PLUGIN, settings=settings)
     assert finding_codes(result.findings).count("READABILITY_LONG_SENTENCE") == 1  # 45 words
     assert result.status == "ok"
