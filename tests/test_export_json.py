@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from corpus.errors import ExportError
 from corpus.exporters.json import JSONExporter
 from corpus.model import Block, Document, Source, Span, document_to_dict
+from corpus.pipeline import export_document, read_bytes, read_path
 from corpus.schemacheck import check_json, document_schema
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -143,7 +145,11 @@ def blocks(draw) -> Block:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
     max_leaves=8,
 )
@@ -187,3 +193,33 @@ def test_json_export_then_json_reader_is_identity(doc):
     assert result.document == doc
     assert result.document.content_hash == doc.content_hash
     assert result.findings == ()
+
+
+# -- golden files ---------------------------------------------------------------------------
+
+#: Golden name -> article fixture. Regenerate: CORPUS_UPDATE_GOLDEN=1 pytest tests/test_export_*.py
+GOLDEN = {
+    "seed": "seed.txt",
+    "meta_blocks": "layout/meta_blocks.txt",
+    "byline": "layout/byline.txt",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_json(name, fixtures_dir, plugins):
+    articles = fixtures_dir / "articles"
+    document = read_path(articles / GOLDEN[name], root=articles, plugins=plugins).document
+    data = export_document(document, "json", plugins=plugins)
+    golden = fixtures_dir / "golden" / f"{name}.json"
+    if os.environ.get("CORPUS_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_bytes(data)
+    assert golden.is_file(), f"no golden file {golden.name}: create it with CORPUS_UPDATE_GOLDEN=1"
+    expected = golden.read_bytes()
+    assert data.decode("utf-8") == expected.decode("utf-8"), (
+        "JSON output changed; if intended, regenerate with CORPUS_UPDATE_GOLDEN=1 and review "
+        "the diff"
+    )
+    assert data == expected
+    assert check_json(expected) == []
+    assert read_bytes(expected, f"{name}.json", plugins=plugins).document == document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from corpus.exporters.nitf import (
     nitf_norm_date,
 )
 from corpus.model import Block, Document, Source, Span
+from corpus.pipeline import export_document, read_path
 from corpus.schemacheck import check_xml
 from corpus.xmlsafe import REPLACEMENT, has_forbidden, xml_safe
 
@@ -429,3 +431,33 @@ def test_nest_spans_gives_nested_nodes_within_bounds(data):
     covered = {s.kind for s in block.spans if s.kind in KINDS and s.end > s.start}
     top_kinds = {n.kind for n in nodes}
     assert not covered or top_kinds  # some markup survives when there was some
+
+
+# -- golden files ---------------------------------------------------------------------------
+
+#: Golden name -> article fixture. Regenerate: CORPUS_UPDATE_GOLDEN=1 pytest tests/test_export_*.py
+GOLDEN = {
+    "seed": "seed.txt",
+    "meta_blocks": "layout/meta_blocks.txt",
+    "byline": "layout/byline.txt",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_nitf(name, fixtures_dir, plugins, nitf_schema):
+    articles = fixtures_dir / "articles"
+    document = read_path(articles / GOLDEN[name], root=articles, plugins=plugins).document
+    data = export_document(document, "nitf", plugins=plugins)
+    golden = fixtures_dir / "golden" / f"{name}.xml"
+    if os.environ.get("CORPUS_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_bytes(data)
+    assert golden.is_file(), f"no golden file {golden.name}: create it with CORPUS_UPDATE_GOLDEN=1"
+    expected = golden.read_bytes()
+    assert data.decode("utf-8") == expected.decode("utf-8"), (
+        "NITF output changed; if intended, regenerate with CORPUS_UPDATE_GOLDEN=1 and review "
+        "the diff"
+    )
+    assert data == expected
+    root = assert_valid(expected, nitf_schema)
+    assert ["".join(p.itertext()) for p in paragraphs(root)] == [b.text for b in document.blocks]
