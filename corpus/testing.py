@@ -71,13 +71,21 @@ def make_plugins(
     Each plugin is a module, class or instance, or a ``(name, plugin)`` pair to choose the
     name it is registered (and its annotations stored) under. ``modules`` are imported by
     name, as ``--plugin`` does; ``disabled`` blocks plugins by name, built-ins included.
+    A hook name or argument that matches no hookspec raises :class:`~corpus.errors.PluginError`.
     """
+    import pluggy
+
+    from .errors import PluginError
     from .plugins import Plugins, PluginSpec
 
     pm = Plugins(PluginSpec(modules=tuple(modules), disabled=tuple(disabled), entry_points=False))
-    for item in plugins:
-        name, obj = item if isinstance(item, tuple) else (None, item)
-        pm.register(obj, name=name)
+    try:
+        for item in plugins:
+            name, obj = item if isinstance(item, tuple) else (None, item)
+            pm.register(obj, name=name)
+        pm.pm.check_pending()  # a misspelt hook name fails here, not silently at run time
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin!r}: {exc}") from exc
     return pm
 
 
