@@ -12,6 +12,7 @@ No legitimate NITF or NewsML-G2 file needs either.
 from __future__ import annotations
 
 import codecs
+import re
 
 import attrs
 from lxml import etree
@@ -62,6 +63,7 @@ def parse_untrusted(data: bytes, *, path: str | None = None) -> ParsedXML:
     """
     if not data.strip():
         raise InputRejected("the file is empty; nothing to read", code=XML_EMPTY, path=path, line=1)
+    _refuse_declared_entities(data, path)
     guessed = False
     try:
         root = etree.fromstring(data, safe_parser())
@@ -80,30 +82,59 @@ def parse_untrusted(data: bytes, *, path: str | None = None) -> ParsedXML:
     return ParsedXML(root=root, encoding=encoding, encoding_guessed=guessed)
 
 
+_ENTITY_DECL = re.compile(rb"<!ENTITY\s+(?:%\s*)?([^\s>]+)\s+(SYSTEM|PUBLIC)?")
+
+
+def _doctype(data: bytes) -> tuple[bytes, int]:
+    """The DOCTYPE's bytes (ASCII-compatible; UTF-16 is decoded) and the line it starts on."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = data.decode("utf-16", errors="replace").encode("utf-8")
+    start = data.find(b"<!DOCTYPE")
+    if start < 0:
+        return b"", 1
+    end = data.find(b"]>", start)
+    return data[start : end + 2 if end >= 0 else len(data)], data[:start].count(b"\n") + 1
+
+
+def _refuse_declared_entities(data: bytes, path: str | None) -> None:
+    """Refuse entity declarations before libxml2 even sees them (its own limits are a backstop)."""
+    doctype, first_line = _doctype(data)
+    for match in _ENTITY_DECL.finditer(doctype):
+        name = match.group(1).decode("utf-8", errors="replace")
+        line = first_line + doctype[: match.start()].count(b"\n")
+        if match.group(2):
+            raise _external(name, match.group(2).decode(), path, line)
+        raise _declared(name, path, line)
+
+
+def _external(name: str, where: str, path: str | None, line: int) -> InputRejected:
+    return InputRejected(
+        f"the file declares an external entity {name!r} ({where}); external entities are "
+        "never loaded (XXE). Remove the DOCTYPE's internal subset.",
+        code=XML_EXTERNAL_ENTITY,
+        path=path,
+        line=line,
+    )
+
+
+def _declared(name: str, path: str | None, line: int) -> InputRejected:
+    return InputRejected(
+        f"the file declares entity {name!r} in its DOCTYPE; entity declarations are refused "
+        "(they can expand exponentially, the 'billion laughs' attack). Remove the DOCTYPE's "
+        "internal subset.",
+        code=XML_ENTITY_DECLARED,
+        path=path,
+        line=line,
+    )
+
+
 def _refuse_entities(tree: etree._ElementTree, path: str | None) -> None:
     """Refuse any entity declaration libxml2 saw in the DOCTYPE's internal subset."""
     dtd = tree.docinfo.internalDTD
-    entities = list(dtd.iterentities()) if dtd is not None else []
-    for entity in entities:
+    for entity in dtd.iterentities() if dtd is not None else ():
         if entity.system_url:
-            raise InputRejected(
-                f"the file declares an external entity {entity.name!r} "
-                f"({entity.system_url or 'no system id'}); external entities are never "
-                "loaded (XXE). Remove the DOCTYPE's internal subset.",
-                code=XML_EXTERNAL_ENTITY,
-                path=path,
-                line=1,
-            )
-    if entities:
-        name = entities[0].name if entities else "?"
-        raise InputRejected(
-            f"the file declares entity {name!r} in its DOCTYPE; entity declarations are "
-            "refused (they can expand exponentially, the 'billion laughs' attack). Remove "
-            "the DOCTYPE's internal subset.",
-            code=XML_ENTITY_DECLARED,
-            path=path,
-            line=1,
-        )
+            raise _external(entity.name, entity.system_url, path, 1)
+        raise _declared(entity.name, path, 1)
 
 
 def _is_encoding_error(exc: etree.XMLSyntaxError) -> bool:
