@@ -140,6 +140,13 @@ def user_tables(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
+def _versions(conn: sqlite3.Connection) -> tuple[int, int]:
+    return (
+        conn.execute("PRAGMA user_version").fetchone()[0],
+        conn.execute("PRAGMA application_id").fetchone()[0],
+    )
+
+
 def migrate(conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION) -> int:
     """Bring the store at ``path`` up to schema ``target``; returns the version found.
 
@@ -147,10 +154,12 @@ def migrate(conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION
     run in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new store at once
     cannot both create it, and a crash part way leaves the old version intact.
     """
+    found, app_id = _versions(conn)
+    if found == target and app_id == APPLICATION_ID:
+        return found  # the usual case: a plain read, so it never waits for a running ingest
     conn.execute("BEGIN IMMEDIATE")
     try:
-        found = conn.execute("PRAGMA user_version").fetchone()[0]
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        found, app_id = _versions(conn)
         if found == 0 and app_id == 0:
             if user_tables(conn):
                 raise StoreError(

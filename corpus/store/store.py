@@ -117,7 +117,8 @@ class Store:
             raise _store_error(exc, path) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrate(conn, path)
@@ -287,7 +288,7 @@ class Store:
             ).fetchall()
         except sqlite3.OperationalError as exc:
             text = str(exc)
-            if "fts5" in text or "syntax" in text or "no such column" in text:
+            if not any(w in text for w in ("locked", "busy", "disk", "I/O", "memory")):
                 raise ConfigError(
                     f"cannot search for {query!r}: {text}. Quote words with special "
                     'characters ("e-mail"), and use AND, OR, NOT, NEAR() and prefix* '
