@@ -109,7 +109,7 @@ class _Aligner:
         bounds = [(-1, -1), *((i, j) for j, i in anchors), (len(self.old), len(self.new))]
         out = []
         po = pn = 0
-        for (_, _), (ai, aj) in zip(bounds, bounds[1:]):
+        for ai, aj in bounds[1:]:
             olds: list[int] = []
             news: list[int] = []
             while po < len(free_old) and free_old[po] < ai:
@@ -145,8 +145,11 @@ class _Aligner:
         if len(olds) * len(news) > _MAX_GAP_PRODUCT:
             return
         gap_old, gap_new = set(olds), set(news)
-        for group in [g for g in self.groups if g.old[0] in gap_old and len(g.old) == 1]:
-            if len(group.new) == 1 and group.new[0] in gap_new:
+        for i in olds:
+            group = self.old_group.get(i)
+            if group is None or len(group.old) != 1 or len(group.new) != 1:
+                continue
+            if group.new[0] in gap_new:
                 self._grow(group, gap_old, gap_new)
         # Seeds: a free paragraph whose best partner is a run of neighbours, none good alone.
         for i in olds:

@@ -106,7 +106,7 @@ def _op_blocks(op: ParagraphOp, old: Document) -> list[Block]:
     metas: list[BlockMeta | None] = list(op.new_markup) or [None] * len(pieces)
     if len(metas) != len(pieces):
         raise DiffConflict("markup does not fit the paragraphs")
-    return [_block(t, m, copy_like) for t, m in zip(pieces, metas)]
+    return [_block(t, m, copy_like) for t, m in zip(pieces, metas, strict=True)]
 
 
 def _field(name: str, value: Any) -> Any:
@@ -144,7 +144,10 @@ def apply_diff(old: Document, diff: DocumentDiff) -> Document:
         if not op.new:
             _op_blocks(op, old)  # checks the deleted text
             continue
-        for j, block in zip(op.new, _op_blocks(op, old)):
+        blocks = _op_blocks(op, old)
+        if len(blocks) != len(op.new):
+            raise DiffConflict("paragraph lengths do not fit the paragraphs")
+        for j, block in zip(op.new, blocks, strict=True):
             produced[j] = block
     if sorted(produced) != list(range(len(produced))):
         raise DiffConflict("the diff's paragraphs do not form a complete document")

@@ -57,6 +57,8 @@ class DiffOptions:
     paragraph_threshold: float = 0.5
     sentence_threshold: float = 0.4
     whole_below: float = 0.5
+    #: Also record both documents' content hashes (costs a JSON dump of each).
+    hashes: bool = False
 
     def __attrs_post_init__(self) -> None:
         for name in ("paragraph_threshold", "sentence_threshold", "whole_below"):
@@ -120,8 +122,8 @@ def diff_documents(old: Document, new: Document, **options: Any) -> DocumentDiff
         header=tuple(header),
         paragraphs=tuple(ops),
         summary=compute_summary(header, ops),
-        old_hash=old.content_hash,
-        new_hash=new.content_hash,
+        old_hash=old.content_hash if opts.hashes else None,
+        new_hash=new.content_hash if opts.hashes else None,
     )
 
 

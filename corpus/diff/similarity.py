@@ -7,11 +7,9 @@ character, which lets rapidfuzz's fast string routines work on words.
 
 from __future__ import annotations
 
-import re
-
 from rapidfuzz.distance import Indel
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+from .text import WORD as _WORD
 
 
 def words(text: str) -> list[str]:

@@ -1,7 +1,9 @@
 """Text units for diffing: sentences, tokens, and the fingerprint that tells cosmetic churn.
 
-Tokens are runs of word characters, single punctuation marks and runs of white space, so a
-change never cuts a word in two and offsets always fall on token boundaries.
+Tokens are runs of word characters, single punctuation marks or symbols, and runs of white
+space, so a change never cuts a word in two and offsets always fall on token boundaries.
+"Word character" means anything that is not white space, punctuation or a symbol: combining
+vowel signs (Malayalam, Tamil, Devanagari) stay inside their word, unlike with ``\\w``.
 """
 
 from __future__ import annotations
@@ -9,25 +11,26 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Punctuation (P*) and symbols (S*) in the blocks where they occur in news text.
+_RANGES = ((0x21, 0x2E80), (0x3000, 0x3040), (0xFE30, 0xFE70), (0xFF00, 0xFF66))
+_PUNCT = "".join(
+    chr(c) for lo, hi in _RANGES for c in range(lo, hi) if unicodedata.category(chr(c))[0] == "P"
+)
+_SYMBOL = "".join(
+    chr(c) for lo, hi in _RANGES for c in range(lo, hi) if unicodedata.category(chr(c))[0] == "S"
+)
+_CLASS = re.escape(_PUNCT + _SYMBOL)
+
+_TOKEN = re.compile(rf"\s+|[{_CLASS}]|[^\s{_CLASS}]+")
+#: A word: a run of characters that are neither white space, punctuation nor symbols.
+WORD = re.compile(rf"[^\s{_CLASS}]+")
 # A sentence ends at . ! ? … or an ideographic full stop, plus closing quotes/brackets, before
 # white space. Abbreviations ("Mr. Smith") split too: harmless, a split only narrows alignment.
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*(?=\s)")
-_QUOTES = str.maketrans(
-    {
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "«": '"',
-        "»": '"',
-        "`": "'",
-        "´": "'",
-    }
-)
+# Quote marks that are symbols (grave, acute) go too; a point or comma between digits stays.
+_DROP = {ord(ch): None for ch in _PUNCT + "`´"}
+_NUMBER_MARK = re.compile(r"(?<=\d)[.,](?=\d)")
+_SPACE = re.compile(r"\s+")
 
 
 def tokens(text: str) -> list[str]:
@@ -35,8 +38,12 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
 def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+    return len(WORD.findall(text))
 
 
 def sentence_bounds(text: str) -> list[tuple[int, int]]:
@@ -57,17 +64,14 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
-_NUMBER_MARK = re.compile(r"(?<=\d)[.,](?=\d)")
-
-
 def fingerprint(text: str) -> str:
     """Text without white space, punctuation, case or quote style: equal means cosmetic.
 
     A point or comma between digits stays significant ("3.5" is not "35").
     """
-    text = unicodedata.normalize("NFKC", text.translate(_QUOTES)).casefold()
-    text = _NUMBER_MARK.sub("#", text)
-    return "".join(ch for ch in text if ch.isalnum() or ch == "#")
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _NUMBER_MARK.sub("\x00", text)
+    return _SPACE.sub("", text.translate(_DROP))
 
 
 def is_cosmetic(old: str, new: str) -> bool:

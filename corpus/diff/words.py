@@ -111,7 +111,7 @@ def align_sentences(
     out: list[SentenceOp] = []
     for tag, i1, i2, j1, j2 in _grouped(Indel.opcodes(okeys, nkeys).as_list()):
         if tag == "equal":
-            for i, j in zip(range(i1, i2), range(j1, j2)):
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 out.append(_pair(old, new, ob[i], nb[j], 1.0, whole_below))
             continue
         pairs = _pair_in_order(
