@@ -156,13 +156,6 @@ def test_kill_9_while_writing_then_same_ingest_completes(tmp_path, root, delay):
     assert check_consistent(db) == (total, total)
 
 
-def _cli_ingest_has_store() -> bool:
-    result = subprocess.run(
-        [sys.executable, "-m", "corpus.cli", "ingest", "--help"], capture_output=True, text=True
-    )
-    return "--store" in result.stdout
-
-
 @pytest.mark.slow
 def test_kill_9_of_the_real_ingest_command_then_again(tmp_path):
     corpus_cli = [sys.executable, "-c", "from corpus.cli import main; main()"]

@@ -53,14 +53,12 @@ def open_store(store_path: str | None) -> Store:
 
 def _stream_json(items: Iterable[dict[str, Any]]) -> None:
     """Print a JSON array one item at a time, so memory stays flat for a large store."""
-    out = click.get_text_stream("stdout")
-    out.write("[")
     first = True
     for item in items:
-        out.write("\n  " if first else ",\n  ")
-        out.write(json.dumps(item, ensure_ascii=False))
+        click.echo("[\n  " if first else ",\n  ", nl=False)
+        click.echo(json.dumps(item, ensure_ascii=False), nl=False)
         first = False
-    out.write("\n]\n" if not first else "]\n")
+    click.echo("[]" if first else "\n]")
 
 
 def _counts_text(counts: dict[str, int]) -> str:
