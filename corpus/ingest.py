@@ -209,7 +209,8 @@ class IngestReport:
             os.unlink(self._entries_path)
 
     def iter_entries(self) -> Iterator[dict[str, Any]]:
-        self._entries.flush()
+        if not self._entries.closed:
+            self._entries.flush()
         with open(self._entries_path, encoding="utf-8") as fh:
             for line in fh:
                 yield json.loads(line)
@@ -471,6 +472,9 @@ def run_ingest(
     bar = _progress_bar(options, progress)
     try:
         for item, result, recorded in _results(options, plugins, config, store_run, writer, stop):
+            if item.problem is not None and item.problem not in result.findings:
+                findings = [item.problem, *result.findings]
+                result = attrs.evolve(result, findings=findings, status=status_of(findings))
             if writer is not None:
                 result = writer.write(result)
             if store_run is not None and not recorded:

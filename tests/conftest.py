@@ -58,11 +58,15 @@ def plugins():
 def run_cli():
     """Run the corpus CLI in-process, the way the console script does: run_cli(args...)."""
     from corpus.cli import build_state, cli
+    from corpus.errors import CorpusError
 
     def run(*args: str, input: str | bytes | None = None, env: dict | None = None):
         argv = [str(a) for a in args]
-        state = build_state(argv)
-        state.plugins.register_commands(cli)
+        try:
+            state = build_state(argv)
+            state.plugins.register_commands(cli)
+        except CorpusError:
+            state = None  # the group callback reports it as the console script does
         runner = CliRunner()
         return runner.invoke(cli, argv, obj=state, input=input, env=env, catch_exceptions=False)
 

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from .conftest import FIXTURES
+from conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
 
