@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from corpus.exporters.nitf import (
     MAX_INLINE_DEPTH,
     NITF_NS,
     NITF_VERSION,
+    SOURCE_FIELDS,
     build_nitf_tree,
     nest_spans,
     nitf_norm_date,
@@ -147,6 +149,10 @@ def test_full_document_is_valid_and_maps_every_field(nitf_schema):
         if s.kind != "sentiment"
     ]
     assert read_spans(ps[0]) == expected
+
+
+def test_every_source_field_is_carried():
+    assert tuple(f.name for f in attrs.fields(Source)) == SOURCE_FIELDS
 
 
 def test_minimal_document_is_valid(nitf_schema):

@@ -1,8 +1,9 @@
 """JSON exporter: the lossless document JSON (``corpus/schemas/document.schema.json``).
 
-The exact form of :func:`corpus.model.document_to_dict`, pretty-printed with two-space indents,
-keys in the model's fixed order, UTF-8 (non-ASCII written as is), and a final newline, so the
-bytes are stable across runs and diff well. The ``json`` reader reads it back unchanged.
+The exact form of :func:`corpus.model.document_to_dict`, laid out one top-level key, one
+block and one annotation per line (two-space indents), keys in the model's fixed order, UTF-8
+(non-ASCII written as is), and a final newline, so the bytes are stable across runs and diff
+well. The ``json`` reader reads it back unchanged.
 """
 
 from __future__ import annotations
@@ -24,8 +25,32 @@ def _escape_surrogate(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_dumps = _ENCODER.encode
+
+
+def _layout(data: dict[str, Any]) -> str:
+    """Two-space indented JSON: one line per top-level key, per block and per annotation.
+
+    Each value is encoded by the C JSON encoder (``json.dumps`` with ``indent`` falls back to
+    a pure-Python one, several times slower); a changed paragraph is a one-line diff.
+    """
+    lines = []
+    for key, value in data.items():
+        if value and key == "blocks":
+            inner = ",\n".join("    " + _dumps(item) for item in value)
+            text = f"[\n{inner}\n  ]"
+        elif value and key in ("source", "annotations"):
+            inner = ",\n".join(f"    {_dumps(k)}: {_dumps(v)}" for k, v in value.items())
+            text = f"{{\n{inner}\n  }}"
+        else:
+            text = _dumps(value)
+        lines.append(f"  {_dumps(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def document_json_bytes(document: Document) -> bytes:
-    """The JSON file bytes of a document.
+    """The JSON file bytes of a document (layout: see :func:`_layout` and docs/json.md).
 
     Lone surrogates (only reachable through ``surrogateescape`` decoding) cannot be UTF-8
     encoded; they are written as ``\\uXXXX`` escapes, which JSON allows and which read back as
@@ -33,7 +58,7 @@ def document_json_bytes(document: Document) -> bytes:
     :class:`~corpus.errors.ExportError` (code ``JSON_NOT_SERIALIZABLE``), never invalid output.
     """
     try:
-        text = json.dumps(document_to_dict(document), ensure_ascii=False, indent=2, allow_nan=False)
+        text = _layout(document_to_dict(document))
     except (TypeError, ValueError) as exc:
         raise ExportError(
             f"document {document.key!r} cannot be written as JSON: {exc}; fix the plugin that "
@@ -41,7 +66,6 @@ def document_json_bytes(document: Document) -> bytes:
             code="JSON_NOT_SERIALIZABLE",
             path=document.source.path if document.source else None,
         ) from exc
-    text += "\n"
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:

@@ -59,6 +59,8 @@ MAX_INLINE_DEPTH = 32
 #: ``head/meta/@name`` values this exporter writes.
 META_SOURCE_PREFIX = "corpus-source-"
 META_ANNOTATIONS = "corpus-annotations"
+#: Source fields written as ``corpus-source-<field>`` metas, in this order.
+SOURCE_FIELDS = ("path", "sha256", "encoding", "size", "format")
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 
@@ -232,10 +234,9 @@ def _head(root: etree._Element, doc: Document) -> None:
     if doc.title:
         _text_element(head, _T["title"], doc.title)
     if doc.source is not None:
-        for field, value in doc.source.to_dict().items():
-            etree.SubElement(
-                head, _T["meta"], name=META_SOURCE_PREFIX + field, content=xml_safe(str(value))
-            )
+        for field in SOURCE_FIELDS:
+            value = xml_safe(str(getattr(doc.source, field)))
+            etree.SubElement(head, _T["meta"], name=META_SOURCE_PREFIX + field, content=value)
     if doc.annotations:
         etree.SubElement(
             head,
