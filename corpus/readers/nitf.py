@@ -202,27 +202,30 @@ class _Inline:
         raw = "".join(self.parts)
         if preserve:
             return raw, tuple(Span(s, e, k, a) for s, e, k, a in self.spans)
-        text, position = _normalize(raw)
+        text, position, layout = _normalize(raw)
         spans = []
         for start, end, kind, attributes in self.spans:
             new_start, new_end = position[start], position[end]
-            while new_start < new_end and text[new_start] in _XML_WS:
+            # A span edge inside collapsed layout white space moves inward; spaces typed
+            # inside the element are text and stay in the span.
+            while new_start < new_end and new_start in layout:
                 new_start += 1
-            while new_end > new_start and text[new_end - 1] in _XML_WS:
+            while new_end > new_start and new_end - 1 in layout:
                 new_end -= 1
             spans.append(Span(new_start, new_end, kind, attributes))
         return text, tuple(spans)
 
 
-def _normalize(raw: str) -> tuple[str, list[int]]:
-    """Collapse layout white space; return the text and a raw offset -> text offset map.
+def _normalize(raw: str) -> tuple[str, list[int], set[int]]:
+    """Collapse layout white space; return text, a raw -> text offset map, layout positions.
 
     A run of XML white space that holds a tab or line break is pretty-printing: it becomes
-    one space. Runs of plain spaces are kept (text is kept exactly), then the ends trimmed.
-    NBSP and other Unicode spaces are text, never touched.
+    one space (whose position is in the returned set). Runs of plain spaces are text and are
+    kept exactly; then the ends are trimmed. NBSP and other Unicode spaces are never touched.
     """
     out: list[str] = []
     position = [0] * (len(raw) + 1)
+    layout: set[int] = set()
     size = 0
     index = 0
     for match in _LAYOUT_WS.finditer(raw):
@@ -232,6 +235,7 @@ def _normalize(raw: str) -> tuple[str, list[int]]:
         out.append(raw[index : match.start()])
         for i in range(match.start(), match.end()):
             position[i] = size
+        layout.add(size)
         out.append(" ")
         size += 1
         index = match.end()
@@ -244,7 +248,9 @@ def _normalize(raw: str) -> tuple[str, list[int]]:
     lead = len(text) - len(text.lstrip(_XML_WS))
     stripped = text.strip(_XML_WS)
     limit = len(stripped)
-    return stripped, [min(max(p - lead, 0), limit) for p in position]
+    edges = set(range(lead)) | set(range(lead + limit, len(text)))
+    layout = {p - lead for p in layout | edges}
+    return stripped, [min(max(p - lead, 0), limit) for p in position], layout
 
 
 def inline_text(
@@ -681,12 +687,12 @@ def _fill_from_envelope(envelope: dict[str, Any], fields: dict[str, Any]) -> Non
         if text and text.isdigit() and 1 <= int(text) <= 9:
             fields["urgency"] = int(text)
     if "date" not in fields:
-        for name in ("contentCreated", "versionCreated"):
-            text = _first_text(envelope, name)
-            parsed = parse_norm(text) if text else None
-            if parsed is not None:
-                fields["date"], fields["issued"] = parsed
-                break
+        # contentCreated only: versionCreated dates the item, not the story (an exporter
+        # must invent one for an undated story).
+        text = _first_text(envelope, "contentCreated")
+        parsed = parse_norm(text) if text else None
+        if parsed is not None:
+            fields["date"], fields["issued"] = parsed
 
 
 @hookimpl
