@@ -21,9 +21,11 @@ _SYMBOL = "".join(
 )
 _CLASS = re.escape(_PUNCT + _SYMBOL)
 
-_TOKEN = re.compile(rf"\s+|[{_CLASS}]|[^\s{_CLASS}]+")
-#: A word: a run of characters that are neither white space, punctuation nor symbols.
-WORD = re.compile(rf"[^\s{_CLASS}]+")
+# Numbers such as 3.5 or 20,000 are one token: "3.5" -> "35" is one changed word.
+_NUMBER = r"\d+(?:[.,]\d+)+"
+_TOKEN = re.compile(rf"{_NUMBER}|\s+|[{_CLASS}]|[^\s{_CLASS}]+")
+#: A word: a number, or a run of characters that are neither white space, punctuation nor symbols.
+WORD = re.compile(rf"{_NUMBER}|[^\s{_CLASS}]+")
 # A sentence ends at . ! ? … or an ideographic full stop, plus closing quotes/brackets, before
 # white space. Abbreviations ("Mr. Smith") split too: harmless, a split only narrows alignment.
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*(?=\s)")
