@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpus.errors import InputRejected
 from corpus.exporters.json import JSONExporter
@@ -147,3 +149,80 @@ def test_pipeline_rejects_unsafe_key_from_json(plugins):
     with pytest.raises(InputRejected) as info:
         read_bytes(json.dumps(data).encode(), "x.json", plugins=plugins)
     assert info.value.code == "UNSAFE_KEY"
+
+
+@pytest.fixture(params=["jsonschema", "fallback"])
+def schema_mode(request, monkeypatch):
+    """Run a test with the full schema check and with the check used without jsonschema."""
+    if request.param == "fallback":
+        import corpus.readers.json_reader as module
+
+        monkeypatch.setattr(module, "have_jsonschema", lambda: False)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda d: d.update(title=7), "title"),
+        (lambda d: d.update(urgency=True), "urgency"),
+        (lambda d: d.update(keywords=["a", 2]), "keywords"),
+        (lambda d: d.update(blocks={}), "blocks"),
+        (lambda d: d["blocks"].append("text"), "blocks[2]"),
+        (lambda d: d["blocks"][0].update(text=None), "blocks[0]"),
+        (lambda d: d["blocks"][0].update(lines=[3]), "blocks[0].lines"),
+        (lambda d: d["blocks"][0]["spans"][0].update(start=1.5), "blocks[0].spans[0]"),
+        (lambda d: d["blocks"][0]["spans"][0].update(attributes={"a": 1}), "blocks[0].spans[0]"),
+        (lambda d: d["source"].update(size="512"), "source"),
+        (lambda d: d.update(annotations=[1]), "annotations"),
+    ],
+)
+def test_wrong_types_are_rejected_with_or_without_jsonschema(schema_mode, mutate, field):
+    data = exported()
+    mutate(data)
+    err = rejected(json.dumps(data).encode())
+    assert err.code == "JSON_SCHEMA"
+    assert field in err.message
+
+
+def test_round_trip_without_jsonschema(schema_mode):
+    assert read(JSONExporter().export(DOC)).document == DOC
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 40) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=5,
+)
+
+
+# the fixture only patches a module attribute for the whole test: safe to share across examples
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_mutated_json_is_read_or_rejected_never_crashes(schema_mode, data):
+    doc = exported()
+    # walk to a random container inside the document and replace one of its values
+    target = doc
+    for _ in range(data.draw(st.integers(0, 3))):
+        children = list(target.values() if isinstance(target, dict) else target)
+        children = [c for c in children if isinstance(c, (dict, list)) and c]
+        if not children:
+            break
+        target = data.draw(st.sampled_from(children))
+    keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+    if keys:
+        target[data.draw(st.sampled_from(keys))] = data.draw(json_values)
+    try:
+        document = read(json.dumps(doc).encode()).document
+    except InputRejected as exc:
+        assert exc.code in ("JSON_SCHEMA", "JSON_VERSION")
+        return
+    # whatever is accepted must export cleanly
+    from corpus.exporters.nitf import NITFExporter
+
+    NITFExporter().export(document)
+    assert read(JSONExporter().export(document)).document == document

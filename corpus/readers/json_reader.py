@@ -72,6 +72,73 @@ def _shape_error(path: str, message: str) -> InputRejected:
     return InputRejected(message + hint, code="JSON_SCHEMA", path=path)
 
 
+_STR, _OPT_STR, _INT = (str,), (str, type(None)), (int,)
+_TOP_TYPES: dict[str, tuple[type, ...]] = {
+    "key": _STR,
+    "title": _STR,
+    "date": _OPT_STR,
+    "issued": _OPT_STR,
+    "byline": _OPT_STR,
+    "dateline": _OPT_STR,
+    "abstract": _OPT_STR,
+    "keywords": (list,),
+    "urgency": (int, type(None)),
+    "language": _OPT_STR,
+    "blocks": (list,),
+    "source": (dict, type(None)),
+    "annotations": (dict,),
+}
+_SOURCE_TYPES = {"path": _STR, "sha256": _STR, "encoding": _STR, "size": _INT, "format": _STR}
+
+
+def _wrong(value: Any, types: tuple[type, ...]) -> bool:
+    return isinstance(value, bool) or not isinstance(value, types)
+
+
+def basic_shape_problem(data: Mapping[str, Any]) -> str | None:
+    """The types check used when jsonschema is not installed: the first problem, or None.
+
+    Covers what the model itself does not check (it trusts types); the full schema check
+    also reports unknown keys and patterns.
+    """
+    for name, types in _TOP_TYPES.items():
+        if name in data and _wrong(data[name], types):
+            return f"{name}: {data[name]!r} has the wrong type"
+    if any(_wrong(k, _STR) for k in data.get("keywords", ())):
+        return "keywords: every keyword must be a string"
+    for name, types in _SOURCE_TYPES.items():
+        source = data.get("source") or {}
+        if name in source and _wrong(source[name], types):
+            return f"source.{name}: {source[name]!r} has the wrong type"
+    for i, block in enumerate(data.get("blocks", ())):
+        if not isinstance(block, dict):
+            return f"blocks[{i}]: must be an object"
+        if _wrong(block.get("text"), _STR) or _wrong(block.get("kind", ""), _STR):
+            return f"blocks[{i}]: text and kind must be strings"
+        lines = block.get("lines", [0, 0])
+        if (
+            not isinstance(lines, list)
+            or len(lines) != 2
+            or _wrong(lines[0], _INT)
+            or _wrong(lines[1], (int, type(None)))
+        ):
+            return f"blocks[{i}].lines: must be [first, last] line numbers"
+        for j, span in enumerate(block.get("spans", ())):
+            where = f"blocks[{i}].spans[{j}]"
+            if not isinstance(span, dict):
+                return f"{where}: must be an object"
+            if _wrong(span.get("start"), _INT) or _wrong(span.get("end"), _INT):
+                return f"{where}: start and end must be integers"
+            if _wrong(span.get("kind"), _STR):
+                return f"{where}.kind: must be a string"
+            attributes = span.get("attributes") or {}
+            if not isinstance(attributes, dict) or any(
+                _wrong(v, _STR) for v in attributes.values()
+            ):
+                return f"{where}.attributes: must map names to strings"
+    return None
+
+
 def _locate_model_error(data: Mapping[str, Any]) -> str:
     """Which field makes the model refuse data the schema let through (best effort)."""
     for name in ("date",):
@@ -119,6 +186,10 @@ def document_from_json_bytes(data: bytes, *, path: str = "<json>") -> Document:
         if problems:
             more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
             raise _shape_error(path, f"{problems[0]}{more}")
+    else:
+        problem = basic_shape_problem(parsed)
+        if problem:
+            raise _shape_error(path, problem)
     try:
         return document_from_dict(parsed)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
