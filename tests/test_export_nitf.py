@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from corpus.errors import ConfigError, ExportError
 from corpus.exporters.nitf import (
     MAX_INLINE_DEPTH,
     NITF_NS,
@@ -338,6 +339,21 @@ def test_indent_touches_only_containers():
     for tree in (compact, pretty):
         p = paragraphs(tree)[0]
         assert p.text is None and p[0].text == "a" and p[0].tail == "b"
+
+
+def test_annotations_that_are_not_json_are_an_export_error():
+    doc = Document(key="k", annotations={"p": {1, 2}}, source=Source("a.txt", "0", "utf-8", 1))
+    with pytest.raises(ExportError) as info:
+        export(doc)
+    assert (info.value.code, info.value.path) == ("JSON_NOT_SERIALIZABLE", "a.txt")
+
+
+def test_check_xml_with_a_missing_schema_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError):
+        check_xml(b"<a/>", tmp_path / "missing.xsd")
+    (tmp_path / "bad.xsd").write_text("<not-a-schema/>")
+    with pytest.raises(ConfigError):
+        check_xml(b"<a/>", tmp_path / "bad.xsd")
 
 
 def test_exporter_is_registered_as_plugin(plugins):

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 from lxml import etree
 
+from corpus.errors import ExportError
 from corpus.formats import Exporter
 from corpus.hookspecs import hookimpl
 from corpus.model import Block, Document, Span, canonical_json
@@ -238,12 +239,16 @@ def _head(root: etree._Element, doc: Document) -> None:
             value = xml_safe(str(getattr(doc.source, field)))
             etree.SubElement(head, _T["meta"], name=META_SOURCE_PREFIX + field, content=value)
     if doc.annotations:
-        etree.SubElement(
-            head,
-            _T["meta"],
-            name=META_ANNOTATIONS,
-            content=xml_safe(canonical_json(doc.annotations)),
-        )
+        try:
+            content = xml_safe(canonical_json(doc.annotations))
+        except (TypeError, ValueError) as exc:
+            raise ExportError(
+                f"document {doc.key!r}: annotations are not JSON ({exc}); fix the plugin that "
+                "added them",
+                code="JSON_NOT_SERIALIZABLE",
+                path=doc.source.path if doc.source else None,
+            ) from exc
+        etree.SubElement(head, _T["meta"], name=META_ANNOTATIONS, content=content)
     docdata = etree.SubElement(head, _T["docdata"])
     etree.SubElement(docdata, _T["doc-id"], {"id-string": xml_safe(doc.key)})
     if doc.urgency is not None:
