@@ -483,3 +483,21 @@ def test_golden_nitf(name, fixtures_dir, plugins, nitf_schema):
     assert data == expected
     root = assert_valid(expected, nitf_schema)
     assert ["".join(p.itertext()) for p in paragraphs(root)] == [b.text for b in document.blocks]
+
+
+def test_every_article_fixture_exports_valid_nitf_and_json(fixtures_dir, plugins, nitf_schema):
+    from corpus.errors import InputRejected
+    from corpus.schemacheck import check_json
+
+    articles = fixtures_dir / "articles"
+    exported = 0
+    for path in sorted(articles.rglob("*.txt")):
+        try:
+            document = read_path(path, root=articles, plugins=plugins).document
+        except InputRejected:
+            continue
+        assert_valid(export_document(document, "nitf", plugins=plugins), nitf_schema)
+        data = export_document(document, "json", plugins=plugins)
+        assert check_json(data) == [], path
+        exported += 1
+    assert exported >= 10
