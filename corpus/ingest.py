@@ -192,7 +192,7 @@ class IngestReport:
     def add(self, result: FileResult) -> None:
         self.totals["files"] += 1
         self.totals[result.status] += 1
-        self.totals["outputs"] += len(result.outputs)
+        self.totals["outputs"] += result.written
         for finding in result.findings:
             self.codes[finding.code] += 1
             self._worst = max(self._worst, finding.severity.rank)
@@ -319,17 +319,27 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 
 class OutputWriter:
-    """Places each document's outputs under the output folder, refusing escapes and collisions."""
+    """Places each document's outputs under the output folder, refusing escapes and collisions.
 
-    def __init__(self, output: str, plugins: Plugins, formats: Sequence[str]) -> None:
-        self.root = Path(output).resolve()
-        self.extensions = {fmt: plugins.exporters.get(fmt).extension for fmt in formats}
-        # 8-byte digests of the outputs written in this run: small and flat enough per file.
-        self._written: dict[int, str] = {}
+    Writing is two-phase so worker processes can do the slow part: :meth:`stage` writes each
+    output to a temporary file beside its target (in any process); :meth:`commit` (in the
+    parent, which sees every key) checks for collisions and renames, or removes the stage.
+    """
 
-    def target(self, key: str, fmt: str) -> Path:
-        target = (self.root / (key + self.extensions[fmt])).resolve()
-        if self.root not in target.parents:
+    def __init__(self, output: str, extensions: dict[str, str]) -> None:
+        self.root = os.path.abspath(output)
+        self.extensions = dict(extensions)
+        # 8-byte digests of the keys written in this run: memory stays small per file.
+        self._written: set[int] = set()
+        self._folders: set[str] = set()
+
+    @classmethod
+    def for_formats(cls, output: str, plugins: Plugins, formats: Sequence[str]) -> OutputWriter:
+        return cls(output, {fmt: plugins.exporters.get(fmt).extension for fmt in formats})
+
+    def target(self, key: str, fmt: str) -> str:
+        target = os.path.normpath(os.path.join(self.root, key + self.extensions[fmt]))
+        if not target.startswith(self.root + os.sep):
             raise OutputError(
                 f"output for key {key!r} would land outside the output folder",
                 code="UNSAFE_KEY",
@@ -338,42 +348,74 @@ class OutputWriter:
 
     def outputs_exist(self, key: str) -> bool:
         try:
-            return all(self.target(key, fmt).is_file() for fmt in self.extensions)
+            return all(os.path.isfile(self.target(key, fmt)) for fmt in self.extensions)
         except CorpusError:
             return False
 
-    def write(self, result: FileResult) -> FileResult:
+    def stage(self, result: FileResult) -> FileResult:
+        """Write outputs to temporary files next to their targets; keep their paths."""
         if not result.outputs or result.document is None:
             return result
-        key = result.document.key
+        staged: dict[str, str] = {}
         try:
-            targets = {fmt: self.target(key, fmt) for fmt in result.outputs}
-            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+            for fmt, data in result.outputs.items():
+                folder = os.path.dirname(self.target(result.document.key, fmt))
+                if folder not in self._folders:
+                    os.makedirs(folder, exist_ok=True)
+                    self._folders.add(folder)
+                fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
+                staged[fmt] = tmp
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+        except (CorpusError, OSError) as exc:
+            for tmp in staged.values():
+                _unlink_quietly(tmp)
+            return _output_failure(result, exc)
+        return attrs.evolve(result, outputs={}, staged=staged)
+
+    def commit(self, result: FileResult) -> FileResult:
+        """Rename staged outputs into place, unless another input already took the key."""
+        if not result.staged or result.document is None:
+            return result
+        key = result.document.key
+        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+        try:
             if digest in self._written:
                 raise OutputError(
-                    f"another input ({self._written[digest]}) has the same key {key!r}, so "
-                    "both would write the same output; rename one of them",
+                    f"another input in this run has the same key {key!r}, so both would write "
+                    "the same output; rename one of them",
                     code="OUTPUT_COLLISION",
                 )
-            self._written[digest] = result.path
-            for fmt, data in result.outputs.items():
-                write_atomic(targets[fmt], data)
-        except CorpusError as exc:
-            finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
-            return attrs.evolve(
-                result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
-            )
-        except OSError as exc:
-            finding = Finding(
-                "OUTPUT_UNWRITABLE",
-                Severity.ERROR,
-                f"cannot write output: {exc.strerror or exc}; check the output folder",
-                path=result.path,
-            )
-            return attrs.evolve(
-                result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
-            )
-        return result
+            for fmt, tmp in result.staged.items():
+                os.replace(tmp, self.target(key, fmt))
+            self._written.add(digest)
+        except (CorpusError, OSError) as exc:
+            for tmp in result.staged.values():
+                _unlink_quietly(tmp)
+            return _output_failure(attrs.evolve(result, staged={}), exc)
+        return attrs.evolve(result, staged={}, written=len(result.staged))
+
+
+def discard_staged(result: FileResult) -> None:
+    """Remove the temporary files of outputs that will not be committed."""
+    for tmp in result.staged.values():
+        _unlink_quietly(tmp)
+
+
+def _output_failure(result: FileResult, exc: BaseException) -> FileResult:
+    if isinstance(exc, CorpusError):
+        finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
+    else:
+        finding = Finding(
+            "OUTPUT_UNWRITABLE",
+            Severity.ERROR,
+            f"cannot write output: {getattr(exc, 'strerror', None) or exc}; check the output "
+            "folder",
+            path=result.path,
+        )
+    return attrs.evolve(
+        result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
+    )
 
 
 def quarantine_file(item: InputFile, result: FileResult, folder: str) -> None:
@@ -394,17 +436,22 @@ def quarantine_file(item: InputFile, result: FileResult, folder: str) -> None:
 _worker_state: dict[str, Any] = {}
 
 
-def _worker_init(spec: PluginSpec, config: Config, options: IngestOptions) -> None:
+def _worker_init(
+    spec: PluginSpec, config: Config, options: IngestOptions, extensions: dict[str, str] | None
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _worker_state["plugins"] = Plugins(spec)
     _worker_state["config"] = config
     _worker_state["options"] = options
+    _worker_state["writer"] = OutputWriter(options.output, extensions) if extensions else None
 
 
 def _worker_batch(items: list[InputFile]) -> list[FileResult]:
     options: IngestOptions = _worker_state["options"]
-    return [
-        process_path(
+    writer: OutputWriter | None = _worker_state["writer"]
+    results = []
+    for item in items:
+        result = process_path(
             item.path,
             item.rel,
             plugins=_worker_state["plugins"],
@@ -413,8 +460,8 @@ def _worker_batch(items: list[InputFile]) -> list[FileResult]:
             fail_fast=options.fail_fast,
             max_file_size=options.max_file_size,
         )
-        for item in items
-    ]
+        results.append(writer.stage(result) if writer is not None else result)
+    return results
 
 
 def _check_paths(options: IngestOptions) -> None:
@@ -455,7 +502,11 @@ def run_ingest(
     _check_paths(options)
     for fmt in options.formats:
         plugins.exporters.get(fmt)  # unknown formats fail before any work
-    writer = OutputWriter(options.output, plugins, options.formats) if options.output else None
+    writer = (
+        OutputWriter.for_formats(options.output, plugins, options.formats)
+        if options.output
+        else None
+    )
     report = IngestReport(options)
     store_run = _open_store_run(options)
     stop = {"now": False}
@@ -476,7 +527,7 @@ def run_ingest(
                 findings = [item.problem, *result.findings]
                 result = attrs.evolve(result, findings=findings, status=status_of(findings))
             if writer is not None:
-                result = writer.write(result)
+                result = writer.commit(result)
             if store_run is not None and not recorded:
                 store_run.record(_root_of(item), result)
             if options.quarantine and result.status == STATUS_REJECTED:
@@ -529,23 +580,22 @@ def _results(
             if isinstance(item, tuple):
                 yield item
                 continue
-            yield (
-                item,
-                process_path(
-                    item.path,
-                    item.rel,
-                    plugins=plugins,
-                    config=config,
-                    formats=options.formats,
-                    fail_fast=options.fail_fast,
-                    max_file_size=options.max_file_size,
-                ),
-                False,
+            result = process_path(
+                item.path,
+                item.rel,
+                plugins=plugins,
+                config=config,
+                formats=options.formats,
+                fail_fast=options.fail_fast,
+                max_file_size=options.max_file_size,
             )
+            yield item, writer.stage(result) if writer is not None else result, False
         return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(
-        options.jobs, initializer=_worker_init, initargs=(plugins.spec, config, options)
+        options.jobs,
+        initializer=_worker_init,
+        initargs=(plugins.spec, config, options, writer.extensions if writer else None),
     ) as pool:
         # A bounded window of batches in flight keeps memory flat and the order of inputs;
         # items decided here (skips, listing problems) wait in the window in their place.
@@ -566,19 +616,26 @@ def _results(
             for item, result in zip(items, pending_results.get(), strict=True):
                 yield item, result, False
 
-        for item in pending:
-            if isinstance(item, tuple):
-                flush()
-                window.append(item)
-            else:
-                batch.append(item)
-                if len(batch) >= BATCH_SIZE:
+        try:
+            for item in pending:
+                if isinstance(item, tuple):
                     flush()
-            while len(window) > options.jobs * 4:
+                    window.append(item)
+                else:
+                    batch.append(item)
+                    if len(batch) >= BATCH_SIZE:
+                        flush()
+                while len(window) > options.jobs * 4:
+                    yield from drain_one()
+            flush()
+            while window:
                 yield from drain_one()
-        flush()
-        while window:
-            yield from drain_one()
+        finally:
+            # Stopped early (interrupt, fail-fast): let in-flight work finish, drop its stages.
+            for entry in window:
+                if len(entry) == 2:
+                    for result in entry[1].get():
+                        discard_staged(result)
 
 
 def _pending(

@@ -37,6 +37,10 @@ class FileResult:
     findings: tuple[Finding, ...] = attrs.field(default=(), converter=tuple)
     document: Document | None = None
     outputs: dict[str, bytes] = attrs.field(factory=dict, hash=False)
+    #: Outputs written to temporary files, waiting to be renamed into place (ingest only).
+    staged: dict[str, str] = attrs.field(factory=dict, hash=False)
+    #: How many outputs reached their final names.
+    written: int = 0
 
     def to_report(self) -> dict:
         entry = {
