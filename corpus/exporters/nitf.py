@@ -102,21 +102,6 @@ _T = {
 }
 _INLINE_TAGS = {kind: _T[local] for kind, local in INLINE_ELEMENTS.items()}
 _XML_LANG = f"{{{XML_NS}}}lang"
-# Containers with element-only content: indenting them cannot change any text.
-_CONTAINERS = frozenset(
-    _T[n]
-    for n in [
-        "nitf",
-        "head",
-        "docdata",
-        "key-list",
-        "body",
-        "body.head",
-        "hedline",
-        "abstract",
-        "body.content",
-    ]
-)
 
 
 def nitf_norm_date(value: dt.date | dt.datetime) -> str:
@@ -211,16 +196,20 @@ def _fill(element: etree._Element, text: str, start: int, end: int, nodes: list[
             last.tail = text[pos:end]
 
 
-def _paragraph(parent: etree._Element, block: Block) -> etree._Element:
-    attrib = {} if block.kind == "paragraph" else {"class": xml_safe(block.kind)}
-    p = etree.SubElement(parent, _T["p"], attrib)
+_Pending = list[tuple[etree._Element, str, Block]]
+
+
+def _paragraph(parent: etree._Element, block: Block, pending: _Pending) -> None:
+    """A ``p`` for a block; text-only now, inline markup later (after indenting, see below)."""
+    if block.kind == "paragraph":
+        p = etree.SubElement(parent, _T["p"])
+    else:
+        p = etree.SubElement(parent, _T["p"], {"class": xml_safe(block.kind)})
     text = xml_safe(block.text)
-    if not block.spans:
-        if text:
-            p.text = text
-        return p
-    _fill(p, text, 0, len(text), nest_spans(block.spans, len(text)))
-    return p
+    if block.spans:
+        pending.append((p, text, block))
+    elif text:
+        p.text = text
 
 
 def _text_element(parent: etree._Element, tag: str, text: str) -> etree._Element:
@@ -262,7 +251,7 @@ def _head(root: etree._Element, doc: Document) -> None:
             etree.SubElement(key_list, _T["keyword"], key=xml_safe(keyword))
 
 
-def _body(root: etree._Element, doc: Document) -> None:
+def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
     attrib = {}
     if doc.language and _LANGUAGE_TAG.match(doc.language):
         attrib[_XML_LANG] = doc.language
@@ -279,21 +268,7 @@ def _body(root: etree._Element, doc: Document) -> None:
             _text_element(etree.SubElement(body_head, _T["abstract"]), _T["p"], doc.abstract)
     content = etree.SubElement(body, _T["body.content"])
     for block in doc.blocks:
-        _paragraph(content, block)
-
-
-def _indent(element: etree._Element, level: int = 0) -> None:
-    """Indent element-only containers; mixed content (p, hl1, byline...) is left untouched."""
-    children = list(element)
-    if not children:
-        return
-    inner = "\n" + "  " * (level + 1)
-    element.text = inner
-    for child in children:
-        child.tail = inner
-        if child.tag in _CONTAINERS:
-            _indent(child, level + 1)
-    children[-1].tail = "\n" + "  " * level
+        _paragraph(content, block, pending)
 
 
 def build_nitf_tree(document: Document, *, indent: bool = True) -> etree._Element:
@@ -306,10 +281,15 @@ def build_nitf_tree(document: Document, *, indent: bool = True) -> etree._Elemen
     if document.language:
         attrib["baselang"] = xml_safe(document.language)
     root = etree.Element(_T["nitf"], attrib, nsmap={None: NITF_NS})
+    pending: _Pending = []
     _head(root, document)
-    _body(root, document)
+    _body(root, document, pending)
     if indent:
-        _indent(root)
+        # etree.indent only touches elements that have children. Paragraphs with inline
+        # markup get their children after this, so no white space can land in their text.
+        etree.indent(root)
+    for p, text, block in pending:
+        _fill(p, text, 0, len(text), nest_spans(block.spans, len(text)))
     return root
 
 
