@@ -35,6 +35,9 @@ DEFAULT_STORE = "corpus.db"
 #: Environment variable naming the default store.
 STORE_ENV = "CORPUS_STORE"
 
+#: Page cache per connection, in KiB (fixed, so memory does not grow with the corpus).
+CACHE_KIB = 32 * 1024
+
 _VERSION_SPEC = re.compile(r"^(?P<key>.+)@(?P<n>\d+)$")
 _DOC_COLUMNS = "key, state, latest, title, date, first_seen, updated, removed_at, root, rel_path"
 _VERSION_COLUMNS = (
@@ -121,6 +124,8 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # A batch of 500 versions is a few MiB: keep it in memory rather than spill early.
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             migrate(conn, path)
         except StoreError:
             conn.close()
