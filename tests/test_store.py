@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus.errors import ConfigError, NotFound, StoreError
 from corpus.model import Block, Document, Finding, Severity, Source, document_to_dict
@@ -437,3 +439,47 @@ def test_batches_are_committed_and_visible_to_readers_during_a_run(tmp_path, roo
         run.finish()
         assert sum(1 for _ in reader.documents()) == 25
         assert reader.active_run() is None
+
+
+# -- a model of the rules, checked on random histories ----------------------------------------
+
+RUNS = st.lists(
+    st.dictionaries(st.sampled_from(["k0", "k1", "k2", "k3"]), st.integers(0, 2), max_size=4),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(history=RUNS)
+def test_random_histories_follow_the_version_rules(tmp_path_factory, history):
+    folder = tmp_path_factory.mktemp("h")
+    root = str(folder / "articles")
+    Path(root).mkdir()
+    expected: dict[str, list[int]] = {}
+    state: dict[str, str] = {}
+    with Store.open(folder / "c.db") as store:
+        for run_docs in history:
+            want = dict.fromkeys(("new", "changed", "unchanged", "removed", "rejected"), 0)
+            for key, variant in sorted(run_docs.items()):
+                versions = expected.setdefault(key, [])
+                if not versions or state.get(key) == "removed":
+                    want["new"] += 1
+                    versions.append(variant)
+                elif versions[-1] != variant:
+                    want["changed"] += 1
+                    versions.append(variant)
+                else:
+                    want["unchanged"] += 1
+                state[key] = "present"
+            for key in expected:
+                if key not in run_docs and state[key] == "present":
+                    state[key] = "removed"
+                    want["removed"] += 1
+            docs = [make_doc(k, f"title {v}", f"body {v}") for k, v in sorted(run_docs.items())]
+            assert ingest(store, root, *docs) == want
+        for key, variants in expected.items():
+            stored = [store.version(key, v.n).document.title for v in store.versions(key)]
+            assert stored == [f"title {v}" for v in variants]
+            assert store.document(key).state == state[key]
+        assert store.integrity_check() == "ok"
