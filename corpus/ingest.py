@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -318,6 +319,9 @@ def write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
+_tmp_ids = itertools.count()
+
+
 class OutputWriter:
     """Places each document's outputs under the output folder, refusing escapes and collisions.
 
@@ -363,7 +367,8 @@ class OutputWriter:
                 if folder not in self._folders:
                     os.makedirs(folder, exist_ok=True)
                     self._folders.add(folder)
-                fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
+                tmp = os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{next(_tmp_ids)}")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
                 staged[fmt] = tmp
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)

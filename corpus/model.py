@@ -201,6 +201,10 @@ class Document:
     urgency: int | None = None
     language: str | None = None
     issued: dt.datetime | None = None
+    # Memo of content_hash: documents are immutable, so it is computed at most once.
+    _content_hash: str | None = attrs.field(
+        default=None, init=False, eq=False, hash=False, repr=False
+    )
 
     @property
     def body_text(self) -> str:
@@ -223,7 +227,10 @@ class Document:
     @property
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`content_dict`."""
-        return hashlib.sha256(canonical_json(self.content_dict()).encode("utf-8")).hexdigest()
+        if self._content_hash is None:
+            digest = hashlib.sha256(canonical_json(self.content_dict()).encode("utf-8"))
+            object.__setattr__(self, "_content_hash", digest.hexdigest())
+        return self._content_hash
 
 
 def canonical_json(data: Any) -> str:
