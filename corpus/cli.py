@@ -120,6 +120,12 @@ def cli(
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first rejected file or plugin error.")
 @click.option(
+    "--plugin-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Give up on a plugin call after this long (reported as PLUGIN_TIMEOUT).",
+)
+@click.option(
     "--store",
     "store_path",
     type=click.Path(dir_okay=False),
@@ -148,6 +154,7 @@ def ingest(
     report_path: str | None,
     max_file_size: int | None,
     fail_fast: bool,
+    plugin_timeout: float | None,
     store_path: str,
     no_store: bool,
     force: bool,
@@ -170,6 +177,7 @@ def ingest(
         jobs=jobs,
         report_path=report_path,
         fail_fast=fail_fast,
+        plugin_timeout=plugin_timeout,
         store=None if no_store else store_path,
         force=force,
         quarantine=quarantine,

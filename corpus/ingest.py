@@ -59,6 +59,7 @@ class IngestOptions:
     store: str | None = None
     force: bool = False
     quarantine: str | None = None
+    plugin_timeout: float | None = None
     arguments: tuple[str, ...] = ()
 
 
@@ -464,6 +465,7 @@ def _worker_batch(items: list[InputFile]) -> list[FileResult]:
             formats=options.formats,
             fail_fast=options.fail_fast,
             max_file_size=options.max_file_size,
+            plugin_timeout=options.plugin_timeout,
         )
         results.append(writer.stage(result) if writer is not None else result)
     return results
@@ -593,6 +595,7 @@ def _results(
                 formats=options.formats,
                 fail_fast=options.fail_fast,
                 max_file_size=options.max_file_size,
+                plugin_timeout=options.plugin_timeout,
             )
             yield item, writer.stage(result) if writer is not None else result, False
         return

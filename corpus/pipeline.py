@@ -220,6 +220,7 @@ def process_data(
     config: Config,
     formats: Sequence[str] = (),
     fail_fast: bool = False,
+    plugin_timeout: float | None = None,
 ) -> FileResult:
     """Run every stage on one input's bytes. Never raises for bad input; see ``FileResult``."""
     stage = "reading"
@@ -229,10 +230,16 @@ def process_data(
         document = result.document
         findings.extend(result.findings)
         stage = "enriching"
-        document, more = plugins.enrich(document, config, fail_fast=fail_fast, path=rel)
+        document, more = plugins.enrich(
+            document, config, fail_fast=fail_fast, path=rel, timeout=plugin_timeout
+        )
         findings.extend(more)
         stage = "validating"
-        findings.extend(plugins.validate(document, config, fail_fast=fail_fast, path=rel))
+        findings.extend(
+            plugins.validate(
+                document, config, fail_fast=fail_fast, path=rel, timeout=plugin_timeout
+            )
+        )
     except CorpusError as exc:
         if fail_fast and not isinstance(exc, InputRejected):
             raise
@@ -270,6 +277,7 @@ def process_path(
     formats: Sequence[str] = (),
     fail_fast: bool = False,
     max_file_size: int | None = DEFAULT_MAX_FILE_SIZE,
+    plugin_timeout: float | None = None,
 ) -> FileResult:
     """:func:`process_data` on a file, with unreadable files reported, not raised."""
     try:
@@ -277,5 +285,11 @@ def process_path(
     except CorpusError as exc:
         return FileResult(rel, STATUS_REJECTED, [_rejection(exc, rel)])
     return process_data(
-        data, rel, plugins=plugins, config=config, formats=formats, fail_fast=fail_fast
+        data,
+        rel,
+        plugins=plugins,
+        config=config,
+        formats=formats,
+        fail_fast=fail_fast,
+        plugin_timeout=plugin_timeout,
     )

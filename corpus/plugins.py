@@ -7,8 +7,11 @@ enforce each hook's contract (return types, frozen documents).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -263,13 +266,18 @@ class Plugins:
         *,
         fail_fast: bool = False,
         path: str | None = None,
+        timeout: float | None = None,
     ) -> tuple[Document, list[Finding]]:
-        """Run every enricher in hook order; a failing one becomes a finding naming it."""
+        """Run every enricher in hook order; a failing one becomes a finding naming it.
+
+        ``timeout`` (seconds) bounds each plugin call; one that overruns is a PLUGIN_TIMEOUT.
+        """
         findings: list[Finding] = []
         path = path or (document.source.path if document.source else document.key)
         for impl in self.pm.hook.enrich.get_hookimpls()[::-1]:
             try:
-                result = _call(impl, document=document, config=config)
+                with deadline(timeout, impl.plugin_name, "enrich"):
+                    result = _call(impl, document=document, config=config)
                 document = _apply_enrichment(impl.plugin_name, document, result)
             except Exception as exc:
                 if fail_fast:
@@ -284,13 +292,15 @@ class Plugins:
         *,
         fail_fast: bool = False,
         path: str | None = None,
+        timeout: float | None = None,
     ) -> list[Finding]:
         """Collect findings from every validator; a failing one becomes a finding naming it."""
         findings: list[Finding] = []
         path = path or (document.source.path if document.source else document.key)
         for impl in self.pm.hook.validate.get_hookimpls()[::-1]:
             try:
-                result = _call(impl, document=document, config=config)
+                with deadline(timeout, impl.plugin_name, "validate"):
+                    result = _call(impl, document=document, config=config)
                 findings.extend(_check_findings(impl.plugin_name, result, path))
             except Exception as exc:
                 if fail_fast:
@@ -361,6 +371,41 @@ def _dist_name(dist: Any) -> str | None:
         return None
 
 
+class PluginTimeout(PluginError):
+    """A plugin call ran past ``--plugin-timeout``."""
+
+    code = "PLUGIN_TIMEOUT"
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None, plugin: str, hook: str):
+    """Interrupt the enclosed plugin call after ``seconds`` with :class:`PluginTimeout`.
+
+    Uses SIGALRM, so it works in the main thread of a process (the CLI and each worker) and
+    only for Python code: a plugin stuck inside a C call is interrupted when it returns.
+    """
+    if (
+        not seconds
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise PluginTimeout(
+            f"{hook} did not return within {seconds:g}s (--plugin-timeout)", plugin=plugin
+        )
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _call(impl: Any, **kwargs: Any) -> Any:
     return impl.function(**{name: kwargs[name] for name in impl.argnames})
 
@@ -415,7 +460,7 @@ def _plugin_failure(plugin: str, hook: str, path: str, exc: BaseException) -> Fi
     else:
         detail = f"{type(exc).__name__}: {exc}"
     return Finding(
-        code="PLUGIN_FAILED",
+        code=exc.code if isinstance(exc, PluginTimeout) else "PLUGIN_FAILED",
         severity=Severity.ERROR,
         message=f"plugin {plugin!r} failed in {hook}: {detail}. Fix or disable the plugin "
         f"(--disable-plugin {plugin}).",
