@@ -707,8 +707,7 @@ class _StoreRun:
 
     def findings_of(self, key: str) -> list[Finding]:
         """Findings stored with the latest version, so a skipped file keeps its status."""
-        getter = getattr(self.store, "latest_findings", None)
-        return list(getter(key)) if getter else []
+        return list(self.run.findings_of(key))
 
     def record(self, root: str, result: FileResult) -> str:
         return self.run.record(root, result)
