@@ -102,6 +102,7 @@ _T = {
 }
 _INLINE_TAGS = {kind: _T[local] for kind, local in INLINE_ELEMENTS.items()}
 _XML_LANG = f"{{{XML_NS}}}lang"
+_XML_SPACE = f"{{{XML_NS}}}space"
 
 
 def nitf_norm_date(value: dt.date | dt.datetime) -> str:
@@ -206,6 +207,9 @@ def _paragraph(parent: etree._Element, block: Block, pending: _Pending) -> None:
     else:
         p = etree.SubElement(parent, _T["p"], {"class": xml_safe(block.kind)})
     text = xml_safe(block.text)
+    if "\n" in text or "\t" in text or "\r" in text:
+        # A reader collapses white-space runs with breaks or tabs unless told to keep them.
+        p.set(_XML_SPACE, "preserve")
     if block.spans:
         pending.append((p, text, block))
     elif text:
