@@ -112,16 +112,17 @@ def iter_blocks(lines: list[str], start: int) -> Iterator[list[tuple[int, str]]]
 def split_paragraphs(block: list[tuple[int, str]]) -> list[Paragraph]:
     """Tell hard-wrapped lines from single-newline-separated paragraphs (docs/format.md).
 
-    A block whose lines all fit in :data:`WRAP_WIDTH` is wrapped prose: its lines are joined
-    with one space (no space after a hyphen that ends a word), except after a line that ends
-    a sentence and is clearly short, which ends a paragraph. In any other block each line is
-    a paragraph of its own.
+    A block is wrapped prose when all its lines fit in :data:`WRAP_WIDTH` and at most half of
+    its lines (the last one aside) end a sentence. Its lines are joined with one space (no
+    space after a hyphen that ends a word), except after a line that ends a sentence and is
+    clearly short, which ends a paragraph. In any other block each line is a paragraph.
     """
     if len(block) == 1:
         line, text = block[0]
         return [Paragraph(text, line, line)]
     widest = max(len(text) for _, text in block)
-    if widest > WRAP_WIDTH:
+    ends = sum(1 for _, text in block[:-1] if _SENTENCE_END.search(text))
+    if widest > WRAP_WIDTH or ends * 2 > len(block) - 1:
         return [Paragraph(text, line, line) for line, text in block]
     short = widest * SHORT_LINE_SHARE
     out: list[Paragraph] = []
@@ -283,7 +284,7 @@ def _date_time(raw: str, match: re.Match[str]) -> DateValue:
         issued,
         code="DATE_WITH_TIME",
         severity=Severity.INFO,
-        message=f"the header has a time{zone}; kept as the document's issue time",
+        message=f"the header date {raw!r} has a time{zone}; kept as the document's issue time",
     )
 
 
