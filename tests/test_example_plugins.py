@@ -250,15 +250,28 @@ def plugin_venv(tmp_path_factory) -> Path:
     else:  # pragma: no cover - old pip
         venv.create(env_dir, with_pip=True)
         pip = [str(python), "-m", "pip"]
-    proc = subprocess.run(
-        [*pip, "install", "--quiet", "--disable-pip-version-check", str(ROOT), *map(str, sources)],
-        env=_clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, f"pip install failed:\n{proc.stdout}\n{proc.stderr}"
+    # Build requirements once, then build without isolation: one set of setuptools instead
+    # of one per package (about 20 s instead of 35 s).
+    requires = sorted({r for src in (ROOT, *sources) for r in _build_requires(src)})
+    for args in (requires, ["--no-build-isolation", str(ROOT), *map(str, sources)]):
+        proc = subprocess.run(
+            [*pip, "install", "--quiet", "--disable-pip-version-check", *args],
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert proc.returncode == 0, f"pip install {args} failed:\n{proc.stdout}\n{proc.stderr}"
     return bindir
+
+
+def _build_requires(project: Path) -> list[str]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    return list(data.get("build-system", {}).get("requires", ["setuptools", "wheel"]))
 
 
 def _corpus(bindir: Path, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
