@@ -11,6 +11,7 @@ Import them as ``from strategies import documents`` (pytest puts ``tests/`` on t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import string
 
 from hypothesis import strategies as st
@@ -35,6 +36,11 @@ NEWS_CHARS = st.sampled_from(
 SPAN_KINDS = ("emphasis", "quote", "person", "org", "location", "link")
 
 
+_TEXT_CHARS = st.one_of(XML_SAFE, NEWS_CHARS, st.just("\n"))
+_LINE_CHARS = st.one_of(XML_SAFE, NEWS_CHARS)
+
+
+@functools.cache
 def xml_text(min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
     """Any XML-safe text (may have surrounding white space and newlines)."""
     return st.text(
@@ -42,10 +48,11 @@ def xml_text(min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def line_text(min_size: int = 1, max_size: int = 60) -> st.SearchStrategy[str]:
     """One stripped, non-empty line of XML-safe text (what a paragraph of the format is)."""
     return (
-        st.text(st.one_of(XML_SAFE, NEWS_CHARS), min_size=min_size, max_size=max_size)
+        st.text(_LINE_CHARS, min_size=min_size, max_size=max_size)
         .map(lambda s: " ".join(s.split("\n")).strip())
         .filter(bool)
     )

@@ -14,7 +14,7 @@ from corpus.readers.article import ArticleReader, block_kind, write_article
 
 READER = ArticleReader()
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: Text shaped like articles: header-ish first lines, blank lines, odd characters.
 article_like = st.lists(
