@@ -43,9 +43,7 @@ DEFAULTS: dict[str, Any] = {
 _WORD_RE = re.compile(r"\w+(?:[’'.-]\w+)*")
 # A sentence ends at . ! ? (possibly doubled, possibly followed by a closing quote or bracket)
 # when white space and then a capital, digit or opening quote follow; or at the paragraph end.
-_SENTENCE_END_RE = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][”\"’)\]]))\s+(?=[“\"‘(\[]?[A-ZÀ-Þ0-9])"
-)
+_SENTENCE_END_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][”\"’)\]]))\s+(?=[“\"‘(\[]?[A-ZÀ-Þ0-9])")
 _VOWEL_GROUP_RE = re.compile(r"[aeiouy]+")
 
 
