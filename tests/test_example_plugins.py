@@ -45,9 +45,11 @@ def seed(fixtures_dir: Path) -> Path:
     return fixtures_dir / "articles" / "seed.txt"
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
+def _clean_env(*, keep_pythonpath: bool = False, **extra: str) -> dict[str, str]:
+    """This environment without corpus's variables (and PYTHONPATH, for the fresh venv)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CORPUS_")}
-    env.pop("PYTHONPATH", None)
+    if not keep_pythonpath:
+        env.pop("PYTHONPATH", None)
     env.update(extra)
     return env
 
@@ -67,7 +69,7 @@ def test_plugin_own_test_suite_passes(name: str, standards: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_pytest_plugin_args()],
         cwd=folder,
-        env=_clean_env(CORPUS_STANDARDS=str(standards)),
+        env=_clean_env(keep_pythonpath=True, CORPUS_STANDARDS=str(standards)),
         capture_output=True,
         text=True,
         timeout=300,
