@@ -351,6 +351,7 @@ def test_xml_forbidden_characters_never_reach_the_document():
         ("2022-02-26T14:30:00+01:00", dt.date(2022, 2, 26), "DATE_WITH_TIME", Severity.INFO),
         ("2022-02-26T14:30Z", dt.date(2022, 2, 26), "DATE_WITH_TIME", Severity.INFO),
         ("2022-02-26T25:30Z", dt.date(2022, 2, 26), "DATE_INVALID", Severity.WARNING),
+        ("2022-02-26T10:30+25:00", dt.date(2022, 2, 26), "DATE_INVALID", Severity.WARNING),
     ],
 )
 def test_date_table(raw, date, code, severity):

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import attrs
 
@@ -69,13 +70,16 @@ _CREDIT = re.compile(
 )
 
 
-@attrs.frozen
-class Paragraph:
+class Paragraph(NamedTuple):
     """One paragraph as found in the file: text and 1-based inclusive line span."""
 
     text: str
     line_start: int
     line_end: int
+
+
+#: First characters a timestamp, caption or credit block can start with (a cheap pre-check).
+_META_INITIALS = frozenset("FfLlPpUuMmIiVvCc([\u00a9")
 
 
 @attrs.frozen
@@ -148,7 +152,7 @@ def split_paragraphs(block: list[tuple[int, str]]) -> list[Paragraph]:
 
 def block_kind(text: str) -> str:
     """``timestamp``, ``caption``, ``credit`` or ``paragraph`` for a body block's text."""
-    if len(text) > MAX_META_LENGTH:
+    if len(text) > MAX_META_LENGTH or text[0] not in _META_INITIALS:
         return "paragraph"
     if _TIMESTAMP.match(text):
         return "timestamp"
@@ -256,12 +260,12 @@ def _date_time(raw: str, match: re.Match[str]) -> DateValue:
     if day_value.date is None:
         return day_value
     tz: dt.tzinfo | None = None
-    if zulu:
-        tz = dt.timezone.utc
-    elif sign:
-        offset = dt.timedelta(hours=int(tzh), minutes=int(tzm or 0))
-        tz = dt.timezone(-offset if sign == "-" else offset) if offset < dt.timedelta(1) else None
     try:
+        if zulu:
+            tz = dt.timezone.utc
+        elif sign:
+            offset = dt.timedelta(hours=int(tzh), minutes=int(tzm or 0))
+            tz = dt.timezone(-offset if sign == "-" else offset)  # ValueError from 24 hours
         issued = dt.datetime(
             day_value.date.year,
             day_value.date.month,
@@ -276,7 +280,8 @@ def _date_time(raw: str, match: re.Match[str]) -> DateValue:
         return DateValue(
             day_value.date,
             code="DATE_INVALID",
-            message=f"the time in {raw!r} is impossible; only the day was kept: fix the header",
+            message=f"the time or zone in {raw!r} is impossible; only the day was kept: fix "
+            "the header",
         )
     zone = "" if tz else " (no time zone given)"
     return DateValue(
@@ -325,7 +330,6 @@ class ArticleReader(Reader):
                 code="EMPTY_FILE",
                 path=path,
             )
-        document = self._parse(text, path, key, findings)
         source = Source(
             path=path,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -333,9 +337,10 @@ class ArticleReader(Reader):
             size=len(data),
             format=FORMAT,
         )
-        return ReadResult(attrs.evolve(document, source=source), findings)
+        return ReadResult(self._parse(text, source, key, findings), findings)
 
-    def _parse(self, text: str, path: str, key: str, findings: list[Finding]) -> Document:
+    def _parse(self, text: str, source: Source, key: str, findings: list[Finding]) -> Document:
+        path = source.path
         lines = text.split("\n")
         first = next(i for i, line in enumerate(lines) if line.strip())
         header = split_header(lines[first].strip())
@@ -397,6 +402,7 @@ class ArticleReader(Reader):
             issued=issued,
             byline=byline,
             blocks=tuple(blocks),
+            source=source,
             annotations={FORMAT: notes},
         )
 
