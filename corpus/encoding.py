@@ -248,7 +248,9 @@ def _fallback(data: bytes, exc: UnicodeDecodeError, path: str) -> Decoded:
     )
 
 
-def _fallback_finding(name: str, data: bytes, exc: UnicodeDecodeError, path: str, line: int):
+def _fallback_finding(
+    name: str, data: bytes, exc: UnicodeDecodeError, path: str, line: int
+) -> Finding:
     return Finding(
         "ENCODING_FALLBACK",
         Severity.WARNING,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -478,10 +478,10 @@ class ArticleExporter(Exporter):
 
 
 @hookimpl
-def register_readers(register) -> None:
+def register_readers(register: Callable[[Any], None]) -> None:
     register(ArticleReader())
 
 
 @hookimpl
-def register_exporters(register) -> None:
+def register_exporters(register: Callable[[Any], None]) -> None:
     register(ArticleExporter())
