@@ -251,8 +251,8 @@ def register_commands(cli: click.Group) -> None:
             ),
             ("runs", str(data["runs"])),
             ("last run", _run_line(RunInfo(**_run_args(last))) if last else "-"),
-            ("first version", short(data["first_version_at"])),
-            ("last version", short(data["last_version_at"])),
+            ("first run", short(data["first_run_at"])),
+            ("last run at", short(data["last_run_at"])),
         ]
         for name, value in lines:
             click.echo(f"{name + ':':<15}{value}")
