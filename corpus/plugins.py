@@ -187,7 +187,7 @@ class Plugins:
         """Register a plugin object (module, class or instance); returns its name."""
         try:
             registered = self.pm.register(plugin, name=name)
-        except ValueError as exc:
+        except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginError(f"cannot register plugin {name!r}: {exc}", plugin=name) from exc
         registered = registered or name or self.pm.get_name(plugin)
         self._origins[registered] = (

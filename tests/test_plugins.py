@@ -241,3 +241,13 @@ def test_env_var_adds_and_disables_plugins(monkeypatch):
 
 def test_every_hookspec_checked_for_pending(plugins: Plugins):
     plugins.pm.check_pending()  # raises if a registered impl matches no spec
+
+
+def test_misspelt_hook_argument_is_a_plugin_error_not_a_traceback(plugins: Plugins):
+    class Typo:
+        @hookimpl
+        def enrich(self, documnt):
+            return None
+
+    with pytest.raises(PluginError, match="documnt"):
+        plugins.register(Typo(), name="typo")
