@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -64,6 +65,13 @@ def _parse(data: bytes, path: str) -> Any:
     except RecursionError:
         raise InputRejected(
             "invalid JSON: nested too deeply", code="JSON_INVALID", path=path
+        ) from None
+    except ValueError:  # an integer longer than sys.get_int_max_str_digits()
+        raise InputRejected(
+            f"invalid JSON: a number has more than {sys.get_int_max_str_digits()} digits; "
+            "no document field holds such a number",
+            code="JSON_INVALID",
+            path=path,
         ) from None
 
 
@@ -123,7 +131,10 @@ def basic_shape_problem(data: Mapping[str, Any]) -> str | None:
             or _wrong(lines[1], (int, type(None)))
         ):
             return f"blocks[{i}].lines: must be [first, last] line numbers"
-        for j, span in enumerate(block.get("spans", ())):
+        spans = block.get("spans", [])
+        if not isinstance(spans, list):
+            return f"blocks[{i}].spans: must be a list"
+        for j, span in enumerate(spans):
             where = f"blocks[{i}].spans[{j}]"
             if not isinstance(span, dict):
                 return f"{where}: must be an object"
