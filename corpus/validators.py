@@ -57,7 +57,8 @@ def check_title(doc: Document) -> Iterator[Finding]:
         yield _finding(
             doc,
             "MISSING_TITLE",
-            "document has no title; put the headline after the date on line 1",
+            "document has no title (nothing after the date on the header line, or an empty "
+            "title element); add the headline",
             line=1 if doc.source else None,
         )
 

@@ -62,11 +62,16 @@ def run_cli():
 
     def run(*args: str, input: str | bytes | None = None, env: dict | None = None):
         argv = [str(a) for a in args]
+        saved = dict(os.environ)
+        os.environ.update(env or {})  # plugins load from the environment before parsing
         try:
             state = build_state(argv)
             state.plugins.register_commands(cli)
         except CorpusError:
             state = None  # the group callback reports it as the console script does
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
         runner = CliRunner()
         return runner.invoke(cli, argv, obj=state, input=input, env=env, catch_exceptions=False)
 

@@ -351,17 +351,7 @@ class ArticleReader(Reader):
             raw, title = header
             notes.update(layout="header", title_line=first + 1)
             date, issued = self._date(raw, first + 1, path, findings, notes)
-            if not title:
-                findings.append(
-                    Finding(
-                        "TITLE_EMPTY",
-                        Severity.WARNING,
-                        "the header line has no title text after the date; the document has "
-                        "no title: add the headline after the date",
-                        path=path,
-                        line=first + 1,
-                    )
-                )
+            # An empty title is the built-in validators' MISSING_TITLE, for every format.
         else:
             lead, *paragraphs = _paragraphs(lines, first)
             title = lead.text
