@@ -119,6 +119,8 @@ def _spans(value: Any) -> tuple[Span, ...]:
 class Block:
     """One paragraph of body text, where it came from, and its inline spans.
 
+    ``kind`` is ``paragraph`` for body text; readers also keep non-body text as blocks of
+    kind ``timestamp``, ``caption``, ``credit`` or ``subheadline`` rather than drop it.
     ``line_start``/``line_end`` are 1-based line numbers in the source file (inclusive), or
     None when the block did not come from a line-oriented source.
     """
