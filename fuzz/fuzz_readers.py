@@ -2,7 +2,7 @@
 
 Run from the project root (``pip install atheris`` first)::
 
-    python fuzz/fuzz_readers.py                  # 10 minutes, corpus in build/fuzz/
+    python fuzz/fuzz_readers.py                  # 10 minutes; corpus in $TMPDIR/corpus-fuzz
     python fuzz/fuzz_readers.py -max_total_time=60 -runs=100000   # any libFuzzer flag
     python fuzz/fuzz_readers.py --keep-going     # save each distinct failure, do not stop
 
@@ -21,9 +21,11 @@ is what ``tests/test_fuzz_regressions.py`` replays.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -36,6 +38,7 @@ with atheris.instrument_imports(include=["corpus"]):
     from corpus.errors import CorpusError
     from corpus.pipeline import STATUS_REJECTED, process_data, read_bytes
     from corpus.plugins import DEFAULT_PLUGINS, Plugins, PluginSpec
+    from corpus.readers import json_reader
     from corpus.readers.json_reader import document_from_json_bytes
     from corpus.schemacheck import check_json, check_xml, load_xsd
 
@@ -46,13 +49,22 @@ with atheris.instrument_imports(include=["corpus"]):
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "fixtures" / "fuzz" / "seeds"
 REGRESSIONS = ROOT / "fixtures" / "fuzz" / "regressions"
-WORK = ROOT / "build" / "fuzz"
+#: Growing corpus and failures; kept between runs, outside the tree (build/ gets cleaned).
+WORK = Path(os.environ.get("CORPUS_FUZZ_DIR") or Path(tempfile.gettempdir()) / "corpus-fuzz")
 
-#: First byte (modulo the length) -> (file name the payload is read as, how to make the payload).
-#: ``text`` mode turns the bytes into arbitrary Unicode first, so the article parser sees far
-#: more well-formed text than random bytes would give it.
-TARGETS = (("x.txt", "bytes"), ("x.json", "bytes"), ("x.xml", "bytes"), ("x.txt", "text"))
-SUFFIX_TARGET = {".txt": 0, ".json": 1, ".xml": 2}
+#: First byte (modulo the length) -> (file name the payload is read as, mode). ``text`` turns
+#: the bytes into arbitrary Unicode first, so the article parser sees far more well-formed text
+#: than random bytes would give it. ``no-jsonschema`` reads JSON with the type checks used when
+#: jsonschema is not installed (weaker: only "no crash, exports raise only coded errors").
+TARGETS = (
+    ("x.txt", "bytes"),
+    ("x.json", "bytes"),
+    ("x.xml", "bytes"),
+    ("x.txt", "text"),
+    ("x.json", "no-jsonschema"),
+)
+#: Which targets a seed file feeds, by its suffix.
+SUFFIX_TARGETS = {".txt": (0,), ".json": (1, 4), ".xml": (2,)}
 
 FORMATS = ("nitf", "json")
 PLUGINS = Plugins(PluginSpec(entry_points=False))
@@ -65,24 +77,27 @@ def standards_dir() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "standards"
 
 
-def decode_input(data: bytes) -> tuple[str, bytes]:
-    """The (file name, content) a fuzz input stands for."""
+def decode_input(data: bytes) -> tuple[str, str, bytes]:
+    """The (file name, mode, content) a fuzz input stands for."""
     if not data:
-        return TARGETS[0][0], b""
+        return (*TARGETS[0], b"")
     name, mode = TARGETS[data[0] % len(TARGETS)]
     payload = data[1:]
     if mode == "text":
         fdp = atheris.FuzzedDataProvider(payload)
         payload = fdp.ConsumeUnicode(len(payload)).encode("utf-8", "surrogatepass")
-    return name, payload
+    return name, mode, payload
 
 
 class PropertyViolation(AssertionError):
     """An input broke the pipeline's promise; libFuzzer keeps it as a crash file."""
 
 
-def check(rel: str, data: bytes, nitf_schema) -> None:
+def check(rel: str, mode: str, data: bytes, nitf_schema) -> None:
     """Raise unless ``data`` is a coded rejection or an accepted document with valid exports."""
+    if mode == "no-jsonschema":
+        check_without_jsonschema(rel, data)
+        return
     try:
         read_bytes(data, rel, plugins=PLUGINS)
     except CorpusError:
@@ -105,21 +120,36 @@ def check(rel: str, data: bytes, nitf_schema) -> None:
         raise PropertyViolation("JSON export does not read back to the same document")
 
 
+def check_without_jsonschema(rel: str, data: bytes) -> None:
+    """The JSON reader's fallback checks: a document or a coded rejection, exports that work."""
+    saved = json_reader.have_jsonschema
+    json_reader.have_jsonschema = lambda: False
+    try:
+        document = document_from_json_bytes(data, path=rel)
+    except CorpusError:
+        return
+    finally:
+        json_reader.have_jsonschema = saved
+    for fmt in FORMATS:
+        with contextlib.suppress(CorpusError):
+            PLUGINS.exporters.get(fmt).export(document)
+
+
 def prepare_corpus() -> Path:
     """A writable corpus folder seeded from fixtures (libFuzzer adds new inputs to it)."""
     corpus = WORK / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     for folder in (SEEDS, REGRESSIONS):
         for path in sorted(folder.glob("*")) if folder.is_dir() else ():
-            target = SUFFIX_TARGET.get(path.suffix)
-            if target is not None:
-                (corpus / f"seed-{path.name}").write_bytes(bytes([target]) + path.read_bytes())
+            for target in SUFFIX_TARGETS.get(path.suffix, ()):
+                seed = corpus / f"seed-{target}-{path.name}"
+                seed.write_bytes(bytes([target]) + path.read_bytes())
     return corpus
 
 
 def extract(crash: str, dest: str) -> None:
     """Write a crash file's content under ``dest`` + the suffix its target reads it as."""
-    name, payload = decode_input(Path(crash).read_bytes())
+    name, _mode, payload = decode_input(Path(crash).read_bytes())
     out = Path(dest).with_suffix(Path(name).suffix)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(payload)
@@ -160,12 +190,12 @@ def main(argv: list[str]) -> None:
     seen: set[tuple[str, str]] = set()
 
     def test_one_input(data: bytes) -> None:
-        rel, payload = decode_input(data)
+        rel, mode, payload = decode_input(data)
         if not keep_going:
-            check(rel, payload, nitf_schema)
+            check(rel, mode, payload, nitf_schema)
             return
         try:
-            check(rel, payload, nitf_schema)
+            check(rel, mode, payload, nitf_schema)
         except Exception as exc:
             save_failure(data, exc, seen)
 
