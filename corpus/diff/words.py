@@ -38,8 +38,6 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
         return []
     a = tokens(old)
     b = tokens(new)
-    a_pos = _offsets(a)
-    b_pos = _offsets(b)
     regions: list[list[int]] = []  # [i1, i2, j1, j2]
     for tag, i1, i2, j1, j2 in Indel.opcodes(a, b).as_list():
         if tag == "equal":
@@ -48,26 +46,34 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
             regions[-1][1], regions[-1][3] = i2, j2
         else:
             regions.append([i1, i2, j1, j2])
-    changes: list[WordChange] = []
-    last: list[int] | None = None
-    for i1, i2, j1, j2 in regions:
+    a_pos = _offsets(a)
+    b_pos = _offsets(b)
+    merged: list[tuple[list[int], str]] = []
+    for region in regions:
+        i1, i2, j1, j2 = _trim(a, b, *region)
+        if i1 == i2 and j1 == j2:
+            continue
+        cls = _classify(old[a_pos[i1] : a_pos[i2]], new[b_pos[j1] : b_pos[j2]])
+        if merged and cls == SUBSTANTIVE and merged[-1][1] == SUBSTANTIVE:
+            pi1, pi2, pj1, pj2 = merged[-1][0]
+            if i1 - pi2 == 1 and j1 - pj2 == 1 and a[pi2] == b[pj2] and a[pi2].isspace():
+                merged[-1] = (_trim(a, b, pi1, i2, pj1, j2), SUBSTANTIVE)
+                continue
+        merged.append(([i1, i2, j1, j2], cls))
+    changes = []
+    for (i1, i2, j1, j2), cls in merged:
         o1, o2, n1, n2 = a_pos[i1], a_pos[i2], b_pos[j1], b_pos[j2]
-        cls = _classify(old[o1:o2], new[n1:n2])
-        if (
-            last is not None
-            and cls == SUBSTANTIVE
-            and changes[-1].cls == SUBSTANTIVE
-            and i1 - last[1] == 1
-            and j1 - last[3] == 1
-            and a[last[1]] == b[last[3]]
-            and a[last[1]].isspace()
-        ):
-            prev = changes.pop()
-            o1, n1 = prev.old_start - old_base, prev.new_start - new_base
-            i1, j1 = last[0], last[2]
         changes.append(_change(old, new, o1, o2, n1, n2, old_base, new_base, cls))
-        last = [i1, i2, j1, j2]
     return changes
+
+
+def _trim(a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> list[int]:
+    """Drop tokens equal at both ends of a replaced region (LCS leaves some there)."""
+    while i1 < i2 and j1 < j2 and a[i1] == b[j1]:
+        i1, j1 = i1 + 1, j1 + 1
+    while i1 < i2 and j1 < j2 and a[i2 - 1] == b[j2 - 1]:
+        i2, j2 = i2 - 1, j2 - 1
+    return [i1, i2, j1, j2]
 
 
 def _offsets(toks: list[str]) -> list[int]:

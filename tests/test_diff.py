@@ -1,0 +1,233 @@
+"""Unit tests of the document diff library: units, alignment, classes, summary, apply, schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from corpus.diff import (
+    DiffConflict,
+    DocumentDiff,
+    apply_diff,
+    diff_documents,
+    reverse_diff,
+    without_cosmetic,
+)
+from corpus.diff.align import align_paragraphs, lis_indices
+from corpus.diff.schema import DIFF_SCHEMA
+from corpus.diff.text import fingerprint, sentence_bounds, tokens, word_count
+from corpus.diff.words import word_changes
+from corpus.model import Block, Document, Span
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "diff.md"
+
+
+def doc(*paras: str, title: str = "Title", date: dt.date | None = None, key: str = "k"):
+    return Document(key=key, title=title, date=date, blocks=[Block(p) for p in paras])
+
+
+P = [
+    "The minister, John Smith, said on Tuesday that the plan would go ahead.",
+    "Critics said the plan was rushed and would cost far more than promised.",
+    "Protesters gathered outside parliament on Wednesday evening.",
+    "Police said the crowd was peaceful and nobody was arrested.",
+    "The vote is expected next week after a second reading.",
+]
+
+
+def test_tokens_cover_text_and_keep_words_whole():
+    text = "Hello, “world” — it’s 3.5% of £20,000. മലയാളം ഭാഷ"
+    toks = tokens(text)
+    assert "".join(toks) == text
+    assert "3.5" in toks and "20,000" in toks and "മലയാളം" in toks
+    assert word_count(text) == 9
+
+
+def test_sentence_bounds_partition_text():
+    text = "First one. Second? “Third!” Last without stop"
+    bounds = sentence_bounds(text)
+    assert "".join(text[a:b] for a, b in bounds) == text
+    assert [text[a:b].strip() for a, b in bounds] == [
+        "First one.",
+        "Second?",
+        "“Third!”",
+        "Last without stop",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "cosmetic"),
+    [
+        ('"Hello," he said', "“hello” he said", True),
+        ("don't", "don’t", True),
+        ("two  spaces", "two spaces", True),
+        ("3.5 million", "35 million", False),
+        ("Smith", "Smyth", False),
+        ("the plan", "plan", False),
+    ],
+)
+def test_fingerprint_tells_cosmetic(a, b, cosmetic):
+    assert (fingerprint(a) == fingerprint(b)) is cosmetic
+
+
+def test_word_changes_have_exact_offsets():
+    old = "The minister, John Smith, said on Tuesday."
+    new = "The minister, John Smyth, told reporters on Wednesday."
+    changes = word_changes(old, new)
+    for c in changes:
+        assert old[c.old_start : c.old_end] == c.old
+        assert new[c.new_start : c.new_end] == c.new
+    assert [(c.old, c.new) for c in changes] == [
+        ("Smith", "Smyth"),
+        ("said", "told reporters"),
+        ("Tuesday", "Wednesday"),
+    ]
+
+
+def test_cosmetic_runs_are_not_merged_with_substantive_ones():
+    changes = word_changes("Even the plan", "even a plan")
+    assert [(c.old, c.new, c.cls) for c in changes] == [
+        ("Even", "even", "cosmetic"),
+        ("the", "a", "substantive"),
+    ]
+
+
+def test_lis_indices():
+    seq = [3, 1, 2, 5, 4, 6]
+    picked = [seq[i] for i in lis_indices(seq)]
+    assert len(picked) == 4 and picked == sorted(picked)
+    assert lis_indices([]) == []
+
+
+def test_alignment_pairs_edits_and_finds_moves():
+    old = P
+    new = [P[3], P[0].replace("Smith", "Smyth"), P[1], P[2], P[4]]
+    groups = {tuple(g.old): g for g in align_paragraphs(old, new)}
+    assert groups[(3,)].new == [0] and not groups[(3,)].in_order
+    assert groups[(0,)].new == [1] and not groups[(0,)].exact
+    assert all(groups[(i,)].in_order for i in (0, 1, 2, 4))
+
+
+def test_edit_move_insert_delete_ops():
+    old = doc(*P)
+    new = doc(P[3], P[0].replace("Smith", "Smyth"), P[1], "A new paragraph about the budget.", P[4])
+    d = diff_documents(old, new)
+    ops = [(op.op, op.old, op.new) for op in d.paragraphs]
+    assert ("move", (3,), (0,)) in ops
+    assert ("edit", (0,), (1,)) in ops
+    assert ("delete", (2,), ()) in ops
+    assert ("insert", (), (3,)) in ops
+    s = d.summary
+    assert (s.paragraphs_moved, s.paragraphs_edited) == (1, 1)
+    assert (s.paragraphs_inserted, s.paragraphs_deleted) == (1, 1)
+    assert d.summary_line() == "+7 -8 words; 1 paragraph edited, 1 moved, 1 inserted, 1 deleted"
+
+
+def test_split_and_merge():
+    old = doc(P[0] + " " + P[1], P[2], P[3])
+    new = doc(P[0], P[1], P[2] + " " + P[3])
+    ops = [(op.op, op.old, op.new) for op in diff_documents(old, new).paragraphs]
+    assert ops == [("split", (0,), (0, 1)), ("merge", (1, 2), (2,))]
+
+
+def test_deletion_is_shown_where_it_was():
+    d = diff_documents(doc(*P), doc(P[0], P[1], P[3], P[4]))
+    assert [op.op for op in d.paragraphs] == ["equal", "equal", "delete", "equal", "equal"]
+
+
+def test_edited_sentence_below_threshold_is_replaced_whole():
+    old = doc("It rained. The minister said the plan would go ahead on Monday.")
+    new = doc("It rained. The minister said the plan would be delayed until June.")
+    words = diff_documents(old, new, whole_below=0.0).paragraphs[0].changes
+    whole = diff_documents(old, new, whole_below=0.9).paragraphs[0].changes
+    assert len(words) == 1 and words[0].old == "go ahead on Monday"
+    assert [(c.old, c.new) for c in whole] == [
+        (
+            " The minister said the plan would go ahead on Monday.",
+            " The minister said the plan would be delayed until June.",
+        )
+    ]
+
+
+def test_header_changes_and_classes():
+    old = doc(P[0], title="Storm hits the coast", date=dt.date(2022, 2, 26))
+    new = doc(P[0], title="Storm Hits The Coast", date=dt.date(2022, 2, 27))
+    d = diff_documents(old, new)
+    assert [(h.field, h.cls) for h in d.header] == [("title", "cosmetic"), ("date", "substantive")]
+    assert d.header[1].old == "2022-02-26"
+    assert d.summary_line().startswith("title and date changed")
+    shown = without_cosmetic(d)
+    assert [h.field for h in shown.header] == ["date"]
+    with pytest.raises(DiffConflict):
+        apply_diff(old, shown)
+
+
+def test_without_cosmetic_hides_only_cosmetic_changes():
+    old = doc('He said "yes".', P[1])
+    new = doc("He said “yes”.", P[1].replace("far more", "less"))
+    d = diff_documents(old, new)
+    assert d.summary.cosmetic_changes == 2 and d.summary.substantive_changes == 1
+    shown = without_cosmetic(d)
+    assert [op.op for op in shown.paragraphs] == ["equal", "edit"]
+    assert [c.cls for op in shown.paragraphs for c in op.changes] == ["substantive"]
+    assert shown.summary.cosmetic_changes == 0
+
+
+def test_cosmetic_only_diff():
+    d = diff_documents(doc("Hello, world."), doc("hello  world!"))
+    assert d.is_cosmetic and not d.is_empty
+    assert d.summary_line() == "1 paragraph edited; cosmetic only"
+    assert without_cosmetic(d).is_empty
+
+
+def test_markup_change_is_kept_and_applied():
+    old = Document("k", blocks=[Block("John Smith spoke.")])
+    new = Document("k", blocks=[Block("John Smith spoke.", spans=(Span(0, 10, "person"),))])
+    d = diff_documents(old, new)
+    assert not d.is_empty and d.paragraphs[0].op == "edit"
+    assert apply_diff(old, d).blocks[0].spans == new.blocks[0].spans
+    assert apply_diff(new, reverse_diff(d)).blocks[0].spans == ()
+
+
+def test_apply_refuses_the_wrong_base():
+    old, new = doc(*P), doc(P[0], P[1].replace("rushed", "hasty"))
+    d = diff_documents(old, new)
+    with pytest.raises(DiffConflict) as info:
+        apply_diff(doc(P[0], "Something else entirely, unrelated."), d)
+    assert info.value.code == "DIFF_CONFLICT"
+
+
+def test_apply_and_reverse_with_new_key():
+    old, new = doc(*P, key="a"), doc(*P[1:], key="b")
+    d = diff_documents(old, new)
+    assert apply_diff(old, d).key == "b"
+    assert apply_diff(new, reverse_diff(d)).key == "a"
+
+
+def test_json_round_trip_and_schema():
+    old = doc(P[0] + " " + P[1], P[2], P[3], date=dt.date(2020, 1, 1))
+    new = doc(P[0], P[1], P[3].upper(), "Extra.", title="Other", date=None)
+    d = diff_documents(old, new, hashes=True)
+    data = json.loads(json.dumps(d.to_dict()))
+    jsonschema.validate(data, DIFF_SCHEMA)
+    assert DocumentDiff.from_dict(data) == d
+    assert data["old_hash"] == old.content_hash
+    with pytest.raises(ValueError):
+        DocumentDiff.from_dict({**data, "diff_version": 99})
+
+
+def test_docs_show_the_schema():
+    text = DOCS.read_text(encoding="utf-8")
+    block = re.search(r"<!-- schema -->\s*```json\n(.*?)```", text, re.S)
+    assert block, "docs/diff.md must hold the JSON Schema after a <!-- schema --> marker"
+    assert json.loads(block.group(1)) == DIFF_SCHEMA
+
+
+def test_bad_option_is_an_error():
+    with pytest.raises(ValueError):
+        diff_documents(doc("a"), doc("b"), whole_below=2)
