@@ -443,13 +443,26 @@ _worker_state: dict[str, Any] = {}
 
 
 def _worker_init(
-    spec: PluginSpec, config: Config, options: IngestOptions, extensions: dict[str, str] | None
+    plugins: Plugins | PluginSpec,
+    config: Config,
+    options: IngestOptions,
+    extensions: dict[str, str] | None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    _worker_state["plugins"] = Plugins(spec)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Forked workers inherit the parent's loaded plugins (inline ones too); spawned ones load
+    # the same set again from its picklable spec.
+    _worker_state["plugins"] = plugins if isinstance(plugins, Plugins) else Plugins(plugins)
     _worker_state["config"] = config
     _worker_state["options"] = options
     _worker_state["writer"] = OutputWriter(options.output, extensions) if extensions else None
+
+
+def _pool_context() -> tuple[Any, bool]:
+    """fork where the platform has it (instant start, plugins inherited), else spawn."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork"), True
+    return multiprocessing.get_context("spawn"), False
 
 
 def _worker_batch(items: list[InputFile]) -> list[FileResult]:
@@ -467,6 +480,8 @@ def _worker_batch(items: list[InputFile]) -> list[FileResult]:
             max_file_size=options.max_file_size,
             plugin_timeout=options.plugin_timeout,
         )
+        if result.document is not None:
+            _ = result.document.content_hash  # computed here, memoized, pickled with it
         results.append(writer.stage(result) if writer is not None else result)
     return results
 
@@ -599,11 +614,16 @@ def _results(
             )
             yield item, writer.stage(result) if writer is not None else result, False
         return
-    ctx = multiprocessing.get_context("spawn")
+    ctx, forked = _pool_context()
     with ctx.Pool(
         options.jobs,
         initializer=_worker_init,
-        initargs=(plugins.spec, config, options, writer.extensions if writer else None),
+        initargs=(
+            plugins if forked else plugins.spec,
+            config,
+            options,
+            writer.extensions if writer else None,
+        ),
     ) as pool:
         # A bounded window of batches in flight keeps memory flat and the order of inputs;
         # items decided here (skips, listing problems) wait in the window in their place.
