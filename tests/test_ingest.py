@@ -388,3 +388,22 @@ def test_sigkill_leaves_no_partial_file_under_a_final_name(tmp_path):
         json.loads(path.read_text(encoding="utf-8"))
     for path in out.rglob("*.xml"):
         etree.parse(str(path))
+
+
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(),
+    reason="worker processes inherit inline plugins only when they are forked",
+)
+def test_inline_plugin_runs_in_forked_workers(plugins, tmp_path):
+    class Marker:
+        @hookimpl
+        def enrich(self, document):
+            return {"pid_seen": True}
+
+    plugins.register(Marker(), name="marker")
+    report = ingest(plugins, ARTICLES, output=tmp_path / "out", jobs=2)
+    assert report.totals_dict()["rejected"] == 0
+    for path in (tmp_path / "out").rglob("*.json"):
+        if path.name != "report.json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            assert data["annotations"]["marker"] == {"pid_seen": True}
