@@ -315,8 +315,9 @@ def test_older_schema_is_migrated_and_its_data_kept(tmp_path):
     db = tmp_path / "v1.db"
     _v1_store(db)
     with Store.open(db, create=False) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         assert [h.key for h in store.search("budget")] == ["old"]
+        assert [h.key for h in store.search("deputy")] == ["old"]  # stemmed: "Deputies"
         assert store.integrity_check() == "ok"
     assert load_version("old@1", str(db)).title == "Budget vote in the Duma"
 
@@ -338,7 +339,7 @@ def test_failed_migration_leaves_the_old_version_intact(tmp_path, monkeypatch):
     conn.close()
     monkeypatch.undo()
     with Store.open(db) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
 
 
 def test_newer_schema_is_refused_clearly(tmp_path):

@@ -106,6 +106,10 @@ def _to_v1(conn: sqlite3.Connection) -> None:
 def _to_v2(conn: sqlite3.Connection) -> None:
     """The full-text index over each document's latest title and body, filled from the rows."""
     _script(conn, _V2)
+    _fill_search(conn)
+
+
+def _fill_search(conn: sqlite3.Connection) -> None:
     rows = conn.execute(
         "SELECT d.id, v.document FROM documents d "
         "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest"
@@ -119,6 +123,20 @@ def _to_v2(conn: sqlite3.Connection) -> None:
         )
 
 
+_V3 = """
+DROP TABLE search;
+CREATE VIRTUAL TABLE search USING fts5 (
+    title, body, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+def _to_v3(conn: sqlite3.Connection) -> None:
+    """A stemmed full-text index (``vote`` finds ``voted``), rebuilt from the latest versions."""
+    _script(conn, _V3)
+    _fill_search(conn)
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -127,7 +145,11 @@ def _script(conn: sqlite3.Connection, sql: str) -> None:
 
 
 #: Step N turns a version N-1 store into a version N store.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _to_v1, 2: _to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _to_v1,
+    2: _to_v2,
+    3: _to_v3,
+}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
