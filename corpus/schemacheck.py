@@ -15,13 +15,17 @@ import functools
 import json
 import os
 from collections.abc import Iterable
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from lxml import etree
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lxml import etree
+
+# lxml and jsonschema are imported by the functions that use them: the JSON reader imports this
+# module, and every ``corpus`` command loads the readers.
 
 #: Package resource name of the bundled document schema.
 DOCUMENT_SCHEMA = "document.schema.json"
@@ -43,6 +47,8 @@ class Problem:
 
 
 def _safe_parser() -> etree.XMLParser:
+    from lxml import etree
+
     return etree.XMLParser(
         no_network=True, resolve_entities=False, load_dtd=False, dtd_validation=False
     )
@@ -50,6 +56,8 @@ def _safe_parser() -> etree.XMLParser:
 
 @functools.lru_cache(maxsize=8)
 def _xsd(path: str, mtime: float) -> etree.XMLSchema:
+    from lxml import etree
+
     try:
         tree = etree.parse(path, _safe_parser())
         return etree.XMLSchema(tree)
@@ -74,6 +82,8 @@ def check_xml(data: bytes, xsd: str | os.PathLike[str] | etree.XMLSchema) -> lis
 
     Bytes that are not well-formed XML give one problem with the parser's line.
     """
+    from lxml import etree
+
     schema = xsd if isinstance(xsd, etree.XMLSchema) else load_xsd(xsd)
     try:
         root = etree.fromstring(data, _safe_parser())
@@ -87,6 +97,8 @@ def check_xml(data: bytes, xsd: str | os.PathLike[str] | etree.XMLSchema) -> lis
 @functools.lru_cache(maxsize=1)
 def document_schema() -> dict[str, Any]:
     """The bundled JSON Schema (draft 2020-12) of the document JSON form."""
+    from importlib import resources
+
     text = (
         resources.files("corpus").joinpath("schemas").joinpath(DOCUMENT_SCHEMA).read_text("utf-8")
     )

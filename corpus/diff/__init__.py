@@ -14,21 +14,62 @@ See :mod:`corpus.diff.align` for the method and :mod:`corpus.diff.corpus_diff` f
 
 from __future__ import annotations
 
-from .apply import DiffConflict, apply_diff, patch_text, reverse_diff
-from .engine import DiffOptions, diff_documents
-from .filter import without_cosmetic
-from .model import (
-    COSMETIC,
-    DIFF_VERSION,
-    SUBSTANTIVE,
-    BlockMeta,
-    DocumentDiff,
-    FieldChange,
-    ParagraphOp,
-    SentenceOp,
-    Summary,
-    WordChange,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .apply import DiffConflict, apply_diff, patch_text, reverse_diff
+    from .engine import DiffOptions, diff_documents
+    from .filter import without_cosmetic
+    from .model import (
+        COSMETIC,
+        DIFF_VERSION,
+        SUBSTANTIVE,
+        BlockMeta,
+        DocumentDiff,
+        FieldChange,
+        ParagraphOp,
+        SentenceOp,
+        Summary,
+        WordChange,
+    )
+
+# Loaded on first use: the built-in diff plugin (``corpus.diff.plugin``) lives in this package,
+# and every ``corpus`` command loads it, so importing the engine here would make every start-up
+# pay for rapidfuzz and the Unicode tables.
+_LAZY = {
+    "DiffConflict": "apply",
+    "apply_diff": "apply",
+    "patch_text": "apply",
+    "reverse_diff": "apply",
+    "DiffOptions": "engine",
+    "diff_documents": "engine",
+    "without_cosmetic": "filter",
+    "COSMETIC": "model",
+    "DIFF_VERSION": "model",
+    "SUBSTANTIVE": "model",
+    "BlockMeta": "model",
+    "DocumentDiff": "model",
+    "FieldChange": "model",
+    "ParagraphOp": "model",
+    "SentenceOp": "model",
+    "Summary": "model",
+    "WordChange": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "COSMETIC",

@@ -6,6 +6,8 @@ language) validates against the NewsML-G2 2.35 schema; the NITF in ``inlineXML``
 and carries everything that exporter carries (spans, annotations). ``docs/formats.md`` has the
 mapping. The helpers here (:func:`document_uri`, :func:`version_created`,
 :func:`iso_datetime`) are shared with the ninjs exporters so both name and date a document alike.
+The tree itself is built with lxml by :mod:`corpus.exporters.newsml_xml`, imported on the first
+export: every ``corpus`` command loads this plugin, few export.
 """
 
 from __future__ import annotations
@@ -17,13 +19,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from lxml import etree
-
-from corpus.exporters import nitf as nitf_exporter
 from corpus.formats import Exporter
 from corpus.hookspecs import hookimpl
 from corpus.model import Document
-from corpus.xmlsafe import xml_safe
 
 #: The NewsML-G2 namespace (NAR = News Architecture).
 NAR_NS = "http://iptc.org/std/nar/2006-10-01/"
@@ -38,10 +36,6 @@ URI_PREFIX = "urn:newscorpus:"
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
-
-
-def _q(name: str) -> str:
-    return f"{{{NAR_NS}}}{name}"
 
 
 def document_uri(document: Document) -> str:
@@ -95,70 +89,6 @@ def content_created(document: Document) -> str | None:
     return None
 
 
-def _text(parent: etree._Element, name: str, text: str, **attrib: str) -> etree._Element:
-    element = etree.SubElement(parent, _q(name), attrib)
-    element.text = xml_safe(text)
-    return element
-
-
-def _item_meta(item: etree._Element, document: Document) -> None:
-    meta = etree.SubElement(item, _q("itemMeta"))
-    etree.SubElement(meta, _q("itemClass"), qcode="ninat:text")
-    etree.SubElement(meta, _q("provider"), literal="newscorpus")
-    _text(meta, "versionCreated", iso_datetime(version_created(document)))
-    etree.SubElement(meta, _q("pubStatus"), qcode="stat:usable")
-
-
-def _content_meta(item: etree._Element, document: Document) -> None:
-    meta = etree.SubElement(item, _q("contentMeta"))
-    if document.urgency is not None and 1 <= document.urgency <= 9:
-        _text(meta, "urgency", str(document.urgency))
-    created = content_created(document)
-    if created is not None:
-        _text(meta, "contentCreated", created)
-    language = valid_language(document.language)
-    if language:
-        etree.SubElement(meta, _q("language"), tag=language)
-    for keyword in document.keywords:
-        _text(meta, "keyword", keyword)
-    if document.title:
-        _text(meta, "headline", document.title)
-    if document.dateline:
-        _text(meta, "dateline", document.dateline)
-    if document.byline:
-        _text(meta, "by", document.byline)
-    if document.abstract:
-        _text(meta, "description", document.abstract, role="drol:summary")
-
-
-def build_newsml_tree(document: Document) -> etree._Element:
-    """The ``newsItem`` element for a document, valid against NewsML-G2 2.35 (power)."""
-    attrib = {
-        "guid": xml_safe(document_uri(document)),
-        "version": "1",
-        "standard": "NewsML-G2",
-        "standardversion": STANDARD_VERSION,
-        "conformance": "power",
-    }
-    language = valid_language(document.language)
-    if language:
-        attrib[f"{{{XML_NS}}}lang"] = language
-    item = etree.Element(_q("newsItem"), attrib, nsmap={None: NAR_NS})
-    etree.SubElement(item, _q("catalogRef"), href=IPTC_CATALOG)
-    _item_meta(item, document)
-    _content_meta(item, document)
-    content_set = etree.SubElement(item, _q("contentSet"))
-    inline = etree.SubElement(content_set, _q("inlineXML"), contenttype="application/nitf+xml")
-    inline.append(nitf_exporter.build_nitf_tree(document, indent=False))
-    return item
-
-
-def newsml_bytes(document: Document) -> bytes:
-    """Complete NewsML-G2 file bytes: XML declaration, UTF-8, final newline."""
-    root = build_newsml_tree(document)
-    return etree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
-
-
 class NewsMLExporter(Exporter):
     """NewsML-G2 2.35 newsItem carrying the story as NITF 3.6 in inlineXML."""
 
@@ -168,7 +98,18 @@ class NewsMLExporter(Exporter):
     description = "NewsML-G2 2.35 newsItem with the NITF story in inlineXML (IPTC)"
 
     def export(self, document: Document) -> bytes:
+        from corpus.exporters.newsml_xml import newsml_bytes
+
         return newsml_bytes(document)
+
+
+def __getattr__(name: str) -> Any:
+    """``build_newsml_tree`` and ``newsml_bytes``, from :mod:`corpus.exporters.newsml_xml`."""
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from corpus.exporters import newsml_xml
+
+    return getattr(newsml_xml, name)
 
 
 @hookimpl

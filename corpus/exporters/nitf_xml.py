@@ -1,4 +1,6 @@
-"""NITF 3.6 exporter: every document becomes XML that validates against the official XSD.
+"""Writing NITF 3.6 with lxml: documents become XML that validates against the official XSD.
+
+The exporter plugin (:mod:`corpus.exporters.nitf`) imports this module on the first export.
 
 The mapping (model field -> element) is documented in ``docs/nitf.md``; the NITF reader and
 the NewsML-G2 exporter rely on it. Three things the schema makes us decide:
@@ -17,15 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 from lxml import etree
 
 from corpus.errors import ExportError
-from corpus.formats import Exporter
-from corpus.hookspecs import hookimpl
 from corpus.model import Block, Document, Span, canonical_json
 from corpus.xmlsafe import xml_safe
 
@@ -301,20 +301,3 @@ def nitf_bytes(document: Document) -> bytes:
     """Complete NITF file bytes: XML declaration, UTF-8, final newline."""
     root = build_nitf_tree(document)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
-
-
-class NITFExporter(Exporter):
-    """NITF 3.6 XML, valid against the official IPTC schema."""
-
-    name = "nitf"
-    extension = ".xml"
-    media_type = "application/nitf+xml"
-    description = "NITF 3.6 XML (IPTC), valid against the official XSD"
-
-    def export(self, document: Document) -> bytes:
-        return nitf_bytes(document)
-
-
-@hookimpl
-def register_exporters(register: Callable[[Any], None]) -> None:
-    register(NITFExporter())

@@ -1,4 +1,6 @@
-"""NITF reader: NITF 3.x files as agencies send them, bare or inside a NewsML-G2 ``newsItem``.
+"""Reading NITF 3.x with lxml, as agencies send it, bare or inside a NewsML-G2 ``newsItem``.
+
+The plugin (:mod:`corpus.readers.nitf`) imports this module on the first read only.
 
 Accepts NITF with or without the 2006-10-18 namespace and with any ``version`` string, from
 UTF-8 or ISO-8859-1 bytes, with a DOCTYPE that is never fetched (parsing goes through
@@ -26,13 +28,10 @@ import attrs
 from lxml import etree
 
 from corpus.errors import InputRejected
-from corpus.formats import Reader, ReadResult
-from corpus.hookspecs import hookimpl
+from corpus.formats import ReadResult
 from corpus.model import Block, Document, Finding, Severity, Source, Span
+from corpus.readers.nitf import PLUGIN
 from corpus.safexml import parse_untrusted
-
-#: The plugin name, also the key of this reader's entry in ``Document.annotations``.
-PLUGIN = "nitf-reader"
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 _XML_SPACE = f"{{{XML_NS}}}space"
@@ -318,82 +317,54 @@ def find_nitf(root: etree._Element) -> etree._Element | None:
     return next((el for el in root.iter() if local(el) == "nitf"), None)
 
 
-class NITFReader(Reader):
-    """NITF 3.x XML, bare or carried in a NewsML-G2 newsItem's inlineXML."""
-
-    name = "nitf"
-    extensions = (".nitf", ".xml")
-    media_type = "application/nitf+xml"
-    description = "NITF 3.x XML (any version, namespaced or not), also inside NewsML-G2"
-
-    def sniff(self, head: bytes) -> bool:
-        return sniff_nitf(head)
-
-    def read(self, data: bytes, *, path: str, key: str) -> ReadResult:
-        parsed = parse_untrusted(data, path=path)
-        root = parsed.root
-        nitf = find_nitf(root)
-        if nitf is None:
-            raise InputRejected(
-                f"no NITF here: the root element is <{local(root)}> and holds no <nitf> "
-                "(a NewsML-G2 item must carry NITF in inlineXML); use another reader",
-                code="NITF_NOT_FOUND",
-                path=path,
-                line=root.sourceline,
-            )
-        state = _State(path=path)
-        if parsed.encoding_guessed:
-            state.warn(
-                "NITF_ENCODING_GUESSED",
-                "the file declares no encoding and is not UTF-8; read as Windows-1252. Add an "
-                "encoding to its XML declaration to be sure.",
-            )
-        fields = _read_nitf(nitf, state)
-        if nitf is not root:
-            _read_envelope(root, nitf, fields, state)
-        if not fields.get("blocks") and not fields.get("title"):
-            raise InputRejected(
-                "the NITF has neither a headline nor body text; nothing to read",
-                code="NITF_EMPTY",
-                path=path,
-                line=nitf.sourceline,
-            )
-        if not fields.get("blocks"):
-            state.warn("NITF_NO_BODY", "the NITF has no body paragraphs; only metadata was read")
-        if not fields.get("title"):
-            state.warn("NITF_NO_TITLE", "the NITF has no hl1 or head title", nitf)
-        annotations = dict(fields.pop("annotations", {}))
-        if state.unmapped:
-            state.extra["unmapped"] = state.unmapped
-        if state.extra:
-            annotations[PLUGIN] = {**annotations.get(PLUGIN, {}), **state.extra}
-        source = Source(
+def read_nitf(data: bytes, *, path: str, key: str, reader: str = "nitf") -> ReadResult:
+    """Read NITF (bare or in a NewsML-G2 envelope) from ``data``; the NITF reader's work."""
+    parsed = parse_untrusted(data, path=path)
+    root = parsed.root
+    nitf = find_nitf(root)
+    if nitf is None:
+        raise InputRejected(
+            f"no NITF here: the root element is <{local(root)}> and holds no <nitf> "
+            "(a NewsML-G2 item must carry NITF in inlineXML); use another reader",
+            code="NITF_NOT_FOUND",
             path=path,
-            sha256=hashlib.sha256(data).hexdigest(),
-            encoding=parsed.encoding,
-            size=len(data),
-            format=self.name,
+            line=root.sourceline,
         )
-        document = Document(key=key, source=source, annotations=annotations, **fields)
-        return ReadResult(document, state.findings)
-
-
-def sniff_nitf(head: bytes) -> bool:
-    """Whether the first bytes look like NITF or an envelope that may carry it."""
-    name = root_name(head)
-    return name in {"nitf", "newsItem", "contentSet", "inlineXML"}
-
-
-_ROOT = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
-
-
-def root_name(head: bytes) -> str | None:
-    """The local name of the first element in ``head`` (skips declaration, comments, DOCTYPE)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    head = re.sub(rb"<!--.*?-->", b"", head, flags=re.S)
-    match = _ROOT.search(head)
-    return match.group(1).decode("ascii", errors="replace") if match else None
+    state = _State(path=path)
+    if parsed.encoding_guessed:
+        state.warn(
+            "NITF_ENCODING_GUESSED",
+            "the file declares no encoding and is not UTF-8; read as Windows-1252. Add an "
+            "encoding to its XML declaration to be sure.",
+        )
+    fields = _read_nitf(nitf, state)
+    if nitf is not root:
+        _read_envelope(root, nitf, fields, state)
+    if not fields.get("blocks") and not fields.get("title"):
+        raise InputRejected(
+            "the NITF has neither a headline nor body text; nothing to read",
+            code="NITF_EMPTY",
+            path=path,
+            line=nitf.sourceline,
+        )
+    if not fields.get("blocks"):
+        state.warn("NITF_NO_BODY", "the NITF has no body paragraphs; only metadata was read")
+    if not fields.get("title"):
+        state.warn("NITF_NO_TITLE", "the NITF has no hl1 or head title", nitf)
+    annotations = dict(fields.pop("annotations", {}))
+    if state.unmapped:
+        state.extra["unmapped"] = state.unmapped
+    if state.extra:
+        annotations[PLUGIN] = {**annotations.get(PLUGIN, {}), **state.extra}
+    source = Source(
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        encoding=parsed.encoding,
+        size=len(data),
+        format=reader,
+    )
+    document = Document(key=key, source=source, annotations=annotations, **fields)
+    return ReadResult(document, state.findings)
 
 
 def _read_nitf(nitf: etree._Element, state: _State) -> dict[str, Any]:
@@ -693,8 +664,3 @@ def _fill_from_envelope(envelope: dict[str, Any], fields: dict[str, Any]) -> Non
         parsed = parse_norm(text) if text else None
         if parsed is not None:
             fields["date"], fields["issued"] = parsed
-
-
-@hookimpl
-def register_readers(register: Callable[[Any], None]) -> None:
-    register(NITFReader())

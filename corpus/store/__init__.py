@@ -14,13 +14,55 @@ See ``docs/store.md`` for the schema, the guarantees and the figures.
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import TYPE_CHECKING, Any
 
-from ..model import Document
-from .recorder import BATCH_SIZE, IngestRun
-from .records import DocumentInfo, RemovalInfo, RunInfo, SearchHit, StoredVersion, VersionInfo
-from .schema import SCHEMA_VERSION
-from .store import DEFAULT_STORE, STORE_ENV, Store, default_store_path, parse_spec
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Document
+    from .recorder import BATCH_SIZE, IngestRun
+    from .records import (
+        DocumentInfo,
+        RemovalInfo,
+        RunInfo,
+        SearchHit,
+        StoredVersion,
+        VersionInfo,
+    )
+    from .schema import SCHEMA_VERSION
+    from .store import DEFAULT_STORE, STORE_ENV, Store, default_store_path, parse_spec
+
+# Loaded on first use: the built-in store plugin (``corpus.store.plugin``) lives in this
+# package and every ``corpus`` command loads it, so nothing here may import sqlite3 up front.
+_LAZY = {
+    "BATCH_SIZE": "recorder",
+    "IngestRun": "recorder",
+    "DocumentInfo": "records",
+    "RemovalInfo": "records",
+    "RunInfo": "records",
+    "SearchHit": "records",
+    "StoredVersion": "records",
+    "VersionInfo": "records",
+    "SCHEMA_VERSION": "schema",
+    "DEFAULT_STORE": "store",
+    "STORE_ENV": "store",
+    "Store": "store",
+    "default_store_path": "store",
+    "parse_spec": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def load_version(spec: str, store_path: str | os.PathLike[str] | None = None) -> Document:
@@ -29,6 +71,8 @@ def load_version(spec: str, store_path: str | os.PathLike[str] | None = None) ->
     Raises :class:`corpus.errors.NotFound` for an unknown key or version and
     :class:`corpus.errors.StoreError` (``STORE_MISSING``) when there is no store.
     """
+    from .store import Store, default_store_path
+
     with Store.open(store_path or default_store_path(), create=False) as store:
         return store.load(spec).document
 
@@ -38,6 +82,7 @@ def load_last_two(
 ) -> tuple[Document, Document]:
     """The previous and the latest version of ``key`` (for ``corpus diff KEY``)."""
     from ..errors import NotFound
+    from .store import Store, default_store_path
 
     with Store.open(store_path or default_store_path(), create=False) as store:
         latest = store.document(key).latest

@@ -10,19 +10,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..cliutil import EXIT_FINDINGS, EXIT_OK, echo_json, fail, get_state
 from ..errors import CorpusError
 from ..hookspecs import hookimpl
-from .export import export_store
-from .records import RunInfo
-from .render import render
-from .store import Store, default_store_path
-from .summary import summarize_change
-from .timeutil import parse_user_time, short
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .records import RunInfo
+    from .store import Store
+
+# Every ``corpus`` command loads this plugin to learn its commands, so the store itself
+# (sqlite3, the records, the exporters) is imported inside the command that needs it.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +45,8 @@ def json_option(func: F) -> F:
 
 def open_store(store_path: str | None) -> Store:
     """Open an existing store for a command; a missing or bad store exits 2 with a message."""
+    from .store import Store, default_store_path
+
     try:
         return Store.open(store_path or default_store_path(), create=False)
     except CorpusError as exc:
@@ -66,6 +69,8 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 def _run_line(run: RunInfo) -> str:
+    from .timeutil import short
+
     roots = " ".join(run.roots) or "-"
     return (
         f"run {run.id:<4} {short(run.started)}  {run.status:<11} {_counts_text(run.counts)}"
@@ -95,6 +100,8 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--since", metavar="DATE", help="Only documents changed at or after DATE.")
     def ls_command(store_path: str | None, as_json: bool, since: str | None) -> None:
         """List documents with their latest version and state (present or removed)."""
+        from .timeutil import parse_user_time, short
+
         try:
             stamp = parse_user_time(since) if since else None
         except CorpusError as exc:
@@ -121,6 +128,8 @@ def register_commands(cli: click.Group) -> None:
     )
     def show(store_path: str | None, spec: str, fmt: str) -> None:
         """Print a document: its latest version, or version N with KEY@N."""
+        from .render import render
+
         plugins = get_state().plugins
         with open_store(store_path) as store:
             try:
@@ -136,6 +145,8 @@ def register_commands(cli: click.Group) -> None:
     @click.argument("key")
     def log(store_path: str | None, as_json: bool, key: str) -> None:
         """List the versions of KEY: time, size and what changed from the one before."""
+        from .timeutil import short
+
         with open_store(store_path) as store:
             try:
                 info = store.document(key)
@@ -209,6 +220,9 @@ def register_commands(cli: click.Group) -> None:
 
         No source files are needed. Exit 1 when some document could not be exported.
         """
+        from .export import export_store
+        from .timeutil import parse_user_time, short
+
         plugins = get_state().plugins
         with open_store(store_path) as store:
             try:
@@ -229,6 +243,9 @@ def register_commands(cli: click.Group) -> None:
     @json_option
     def stats(store_path: str | None, as_json: bool) -> None:
         """Documents, versions, runs and sizes of the store."""
+        from .records import RunInfo
+        from .timeutil import short
+
         with open_store(store_path) as store:
             data = store.stats()
         if as_json:
@@ -266,6 +283,8 @@ def _run_args(data: dict[str, Any]) -> dict[str, Any]:
 
 def _log_events(store: Store, key: str) -> list[dict[str, Any]]:
     """Versions and removals of ``key`` in time order, each version with its change summary."""
+    from .summary import summarize_change
+
     events: list[dict[str, Any]] = []
     previous = None
     for info in store.versions(key):
