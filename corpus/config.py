@@ -15,11 +15,6 @@ import attrs
 
 from .errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CONFIG_FILE = "corpus.toml"
 
 
@@ -62,6 +57,13 @@ def load_config(path: str | Path | None = None, *, start: str | Path = ".") -> C
     else:
         base = Path(start)
         candidates = [p for p in (base / CONFIG_FILE, base / "pyproject.toml") if p.is_file()]
+    if not candidates:
+        return Config()
+    # Imported here: most runs have no settings file, and every command loads settings.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     for candidate in candidates:
         try:
             data = tomllib.loads(candidate.read_text(encoding="utf-8"))

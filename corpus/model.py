@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -230,6 +229,8 @@ class Document:
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`content_dict`."""
         if self._content_hash is None:
+            import hashlib  # here: OpenSSL set-up costs every command ~2 ms at start-up
+
             digest = hashlib.sha256(canonical_json(self.content_dict()).encode("utf-8"))
             object.__setattr__(self, "_content_hash", digest.hexdigest())
         return self._content_hash

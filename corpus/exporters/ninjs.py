@@ -11,7 +11,6 @@ against the official schemas with format checking.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +55,8 @@ def block_html(block: Block) -> str:
     The text is cut at every span boundary; each piece is wrapped in the spans covering it,
     outer (earlier, longer) first, so crossing spans are closed and reopened, never crossed.
     """
+    from html import escape  # here, not at the top: html loads its entity tables
+
     text, spans = block.text, block.spans
     cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
     order = sorted(range(len(spans)), key=lambda i: (spans[i].start, -spans[i].end, i))
@@ -73,7 +74,7 @@ def block_html(block: Block) -> str:
         for index in wanted[keep:]:
             out.append(_open(block, index))
             stack.append(index)
-        out.append(html.escape(text[start:end], quote=False))
+        out.append(escape(text[start:end], quote=False))
     while stack:
         out.append(_close(block, stack.pop()))
     at_end = [i for i in order if spans[i].start == spans[i].end == len(text)]
@@ -83,13 +84,15 @@ def block_html(block: Block) -> str:
 
 
 def _element(block: Block, index: int) -> tuple[str, str]:
+    from html import escape
+
     span = block.spans[index]
     name = HTML_ELEMENTS.get(span.kind, "span")
     attrs = ""
     if name == "a" and span.attributes.get("href"):
-        attrs = f' href="{html.escape(str(span.attributes["href"]))}"'
+        attrs = f' href="{escape(str(span.attributes["href"]))}"'
     elif name == "span":
-        attrs = f' class="{html.escape(span.kind)}"'
+        attrs = f' class="{escape(span.kind)}"'
     return name, attrs
 
 

@@ -10,19 +10,16 @@ decision that loses or changes information is reported as a finding with a stabl
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import attrs
 
-from corpus.encoding import decode
 from corpus.errors import InputRejected
 from corpus.formats import Exporter, Reader, ReadResult
 from corpus.hookspecs import hookimpl
 from corpus.model import Block, Document, Finding, Severity, Source
-from corpus.textscan import clean_text, normalize_newlines
 
 FORMAT = "article"
 
@@ -314,6 +311,12 @@ class ArticleReader(Reader):
         return binary_kind(head) is None
 
     def read(self, data: bytes, *, path: str, key: str) -> ReadResult:
+        # Imported on the first read, not with the plugin: every command loads the plugin.
+        import hashlib
+
+        from corpus.encoding import decode
+        from corpus.textscan import clean_text, normalize_newlines
+
         if not data:
             raise InputRejected(
                 "the file is empty (0 bytes); remove it or fill it in",
