@@ -96,3 +96,58 @@ def test_the_probe_sees_heavy_imports(clean_env, tmp_path):
     env = {**os.environ, "PYTHONPATH": path}
     result = probe("--plugin", "heavy_plugin", "plugins", env=env)
     assert "lxml" in result["loaded"]
+
+
+# -- the entry-point pre-check ---------------------------------------------------------------
+
+
+def make_dist(root, name: str, entry_points: str, *, info: str = "dist-info") -> None:
+    """A minimal installed distribution in ``root`` with the given ``entry_points.txt``."""
+    folder = root / f"{name}-1.0.{info}"
+    folder.mkdir(parents=True)
+    (folder / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (folder / "entry_points.txt").write_text(entry_points, encoding="utf-8")
+
+
+def test_no_corpus_group_means_no_lookup(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "path", [str(tmp_path), str(tmp_path / "missing")])
+    assert not may_have_entry_points()
+    make_dist(tmp_path, "tool", "[console_scripts]\ntool = tool:main\n")
+    assert not may_have_entry_points()
+
+
+@pytest.mark.parametrize("header", ["[corpus]", "  [corpus]  ", "[[corpus]]"])
+def test_a_corpus_group_is_seen(monkeypatch, tmp_path, header):
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    make_dist(tmp_path, "corpus-x", f"[console_scripts]\nx = x:main\n\n{header}\nx = x_plugin\n")
+    assert may_have_entry_points()
+
+
+def test_egg_info_and_zip_files_count(monkeypatch, tmp_path):
+    egg = tmp_path / "old.egg"
+    (egg / "EGG-INFO").mkdir(parents=True)
+    (egg / "EGG-INFO" / "entry_points.txt").write_text("[corpus]\nold = old\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "path", [str(egg)])
+    assert may_have_entry_points()
+    archive = tmp_path / "plugins.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip: cannot be scanned cheaply
+    monkeypatch.setattr(sys, "path", [str(archive)])
+    assert may_have_entry_points()
+
+
+def test_an_installed_entry_point_still_loads(monkeypatch, tmp_path):
+    from corpus.plugins import Plugins, PluginSpec
+
+    (tmp_path / "corpus_probe_plugin.py").write_text(
+        "from corpus import hookimpl\n\n@hookimpl\ndef validate(document):\n    return []\n",
+        encoding="utf-8",
+    )
+    make_dist(tmp_path, "corpus-probe", "[corpus]\nprobe = corpus_probe_plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rows = {row.name: row for row in Plugins(PluginSpec()).describe()}
+    assert rows["probe"].origin == "entry point"
+    assert rows["probe"].version == "1.0"
+    assert rows["probe"].hooks == ("validate",)
+    assert rows["article"].origin == "built-in" and rows["article"].version
