@@ -333,15 +333,13 @@ class Plugins:
         """
         findings: list[Finding] = []
         path = path or (document.source.path if document.source else document.key)
-        for impl in self.pm.hook.enrich.get_hookimpls()[::-1]:
-            try:
-                with deadline(timeout, impl.plugin_name, "enrich"):
-                    result = _call(impl, document=document, config=config)
-                document = _apply_enrichment(impl.plugin_name, document, result)
-            except Exception as exc:
-                if fail_fast:
-                    raise
-                findings.append(_plugin_failure(impl.plugin_name, "enrich", path, exc))
+
+        def run(impl: Any) -> None:
+            nonlocal document
+            result = _call(impl, document=document, config=config)
+            document = _apply_enrichment(impl.plugin_name, document, result)
+
+        self._each_impl("enrich", run, findings, path=path, timeout=timeout, fail_fast=fail_fast)
         return document, findings
 
     def validate(
@@ -356,16 +354,33 @@ class Plugins:
         """Collect findings from every validator; a failing one becomes a finding naming it."""
         findings: list[Finding] = []
         path = path or (document.source.path if document.source else document.key)
-        for impl in self.pm.hook.validate.get_hookimpls()[::-1]:
+
+        def run(impl: Any) -> None:
+            result = _call(impl, document=document, config=config)
+            findings.extend(_check_findings(impl.plugin_name, result, path))
+
+        self._each_impl("validate", run, findings, path=path, timeout=timeout, fail_fast=fail_fast)
+        return findings
+
+    def _each_impl(
+        self,
+        hook_name: str,
+        run: Callable[[Any], None],
+        findings: list[Finding],
+        *,
+        path: str,
+        timeout: float | None,
+        fail_fast: bool,
+    ) -> None:
+        """Call ``run`` per implementation in hook order, each bounded and failure-isolated."""
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls()[::-1]:
             try:
-                with deadline(timeout, impl.plugin_name, "validate"):
-                    result = _call(impl, document=document, config=config)
-                findings.extend(_check_findings(impl.plugin_name, result, path))
+                with deadline(timeout, impl.plugin_name, hook_name):
+                    run(impl)
             except Exception as exc:
                 if fail_fast:
                     raise
-                findings.append(_plugin_failure(impl.plugin_name, "validate", path, exc))
-        return findings
+                findings.append(_plugin_failure(impl.plugin_name, hook_name, path, exc))
 
     def register_commands(self, cli: click.Group) -> None:
         self.pm.hook.register_commands(cli=cli)
