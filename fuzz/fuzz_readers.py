@@ -5,6 +5,7 @@ Run from the project root (``pip install atheris`` first)::
     python fuzz/fuzz_readers.py                  # 10 minutes; corpus in $TMPDIR/corpus-fuzz
     python fuzz/fuzz_readers.py -max_total_time=60 -runs=100000   # any libFuzzer flag
     python fuzz/fuzz_readers.py --keep-going     # save each distinct failure, do not stop
+    python fuzz/fuzz_readers.py SOME/FOLDER      # more seed inputs (first byte picks the target)
 
 The property checked for every input: bytes in give either a coded rejection (a
 ``CorpusError``) or a document whose NITF export validates against the official XSD and whose
@@ -33,18 +34,22 @@ import atheris
 
 with atheris.instrument_imports(include=["corpus"]):
     import importlib
+    import pkgutil
 
+    import corpus
     from corpus.config import Config
     from corpus.errors import CorpusError
     from corpus.pipeline import STATUS_REJECTED, process_data, read_bytes
-    from corpus.plugins import DEFAULT_PLUGINS, Plugins, PluginSpec
+    from corpus.plugins import Plugins, PluginSpec
     from corpus.readers import json_reader
     from corpus.readers.json_reader import document_from_json_bytes
     from corpus.schemacheck import check_json, check_xml, load_xsd
 
-    # Plugins import their modules lazily; import every built-in now so it is instrumented.
-    for _module in DEFAULT_PLUGINS.values():
-        importlib.import_module(_module)
+    # Plugins and readers import their modules lazily; import every corpus module now so it
+    # is instrumented (a module imported later gives the fuzzer no coverage feedback).
+    for _info in pkgutil.walk_packages(corpus.__path__, "corpus."):
+        if not _info.name.endswith("__main__"):
+            importlib.import_module(_info.name)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "fixtures" / "fuzz" / "seeds"
@@ -199,8 +204,8 @@ def main(argv: list[str]) -> None:
         except Exception as exc:
             save_failure(data, exc, seen)
 
-    if not any(not a.startswith("-") for a in args[1:]):
-        args.append(str(prepare_corpus()))
+    # libFuzzer adds new inputs to the first folder; folders the user names are more seeds
+    args.insert(1, str(prepare_corpus()))
     defaults = {
         "-max_total_time": "600",
         "-max_len": "8192",
