@@ -1,10 +1,11 @@
 """Inputs the fuzzer (fuzz/fuzz_readers.py) found breaking a promise, replayed on every run.
 
-Each file in fixtures/fuzz/regressions/ is read under its own name (the suffix picks the
-reader). The promises, the same the fuzz target checks: a reader either returns a document or
-raises a ``CorpusError``; ``process_data`` never raises and never reports ``INTERNAL_ERROR``;
-an accepted document exports NITF that validates against the XSD and JSON that validates
-against its schema and reads back to the same document. See docs/fuzzing.md.
+Each file in fixtures/fuzz/regressions/ (and each of the fuzzer's seeds, fixtures/fuzz/seeds/)
+is read under its own name (the suffix picks the reader). The promises, the same the fuzz
+target checks: a reader either returns a document or raises a ``CorpusError``; ``process_data``
+never raises and never reports ``INTERNAL_ERROR``; an accepted document exports NITF that
+validates against the XSD and JSON that validates against its schema and reads back to the
+same document. See docs/fuzzing.md.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from corpus.pipeline import STATUS_REJECTED, process_data, read_bytes
 from corpus.readers.json_reader import document_from_json_bytes
 from corpus.schemacheck import check_json, check_xml
 
-REGRESSIONS = Path(__file__).resolve().parent.parent / "fixtures" / "fuzz" / "regressions"
-INPUTS = sorted(p for p in REGRESSIONS.iterdir() if p.suffix in (".txt", ".json", ".xml"))
+FUZZ = Path(__file__).resolve().parent.parent / "fixtures" / "fuzz"
+REGRESSIONS = FUZZ / "regressions"
+SUFFIXES = (".txt", ".json", ".xml")
+#: What the fuzzer found, and its seed corpus (which gives the accepted-document checks work).
+INPUTS = sorted(
+    p for folder in (REGRESSIONS, FUZZ / "seeds") for p in folder.iterdir() if p.suffix in SUFFIXES
+)
 CONFIG = Config()
 
 
@@ -30,8 +36,9 @@ def _process(path: Path, plugins):
     )
 
 
-def test_there_are_regression_inputs():
-    assert INPUTS, f"no fuzz regression inputs in {REGRESSIONS}"
+def test_there_are_regression_inputs_and_accepted_seeds():
+    assert any(p.parent == REGRESSIONS for p in INPUTS), f"no fuzz regressions in {REGRESSIONS}"
+    assert len(INPUTS) > 50
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=lambda p: p.name)
