@@ -19,6 +19,7 @@ from ..errors import CorpusError
 from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Document
     from .records import RunInfo
     from .store import Store
 
@@ -282,13 +283,32 @@ def _run_args(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _log_events(store: Store, key: str) -> list[dict[str, Any]]:
-    """Versions and removals of ``key`` in time order, each version with its change summary."""
-    from .summary import summarize_change
+    """Versions and removals of ``key`` in time order, each version with its change summary.
 
+    The summaries stored at ingest are used as they are; only a version stored without one
+    (before schema version 4, or when the diff engine failed) loads the diff engine and the two
+    documents, so ``corpus log`` costs about what ``show`` does.
+    """
     events: list[dict[str, Any]] = []
-    previous = None
+    previous: int | None = None
+    loaded: dict[int, Document] = {}  # a run of versions without summaries parses each once
+
+    def document(n: int) -> Document:
+        if n not in loaded:
+            loaded.clear()
+            loaded[n] = store.version(key, n).document
+        return loaded[n]
+
     for info in store.versions(key):
-        document = store.version(key, info.n).document
+        if previous is None:
+            summary = "first version"
+        elif info.summary is not None:
+            summary = info.summary
+        else:
+            from .summary import summarize_change
+
+            old = document(previous)
+            summary = summarize_change(old, document(info.n))
         events.append(
             {
                 "event": "version",
@@ -298,10 +318,10 @@ def _log_events(store: Store, key: str) -> list[dict[str, Any]]:
                 "size": info.size,
                 "content_hash": info.content_hash,
                 "findings": len(info.findings),
-                "summary": summarize_change(previous, document),
+                "summary": summary,
             }
         )
-        previous = document
+        previous = info.n
     for removal in store.removals(key):
         events.append(
             {

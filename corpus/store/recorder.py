@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StoreError
 from ..model import Document, Finding, canonical_json, document_to_dict
 from .lock import WriterLock
-from .records import findings_from_json
+from .records import document_from_stored, findings_from_json
 from .timeutil import now_stamp, short
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,6 +193,7 @@ class IngestRun:
         text = canonical_json(document_to_dict(document))
         size = document.source.size if document.source else len(text.encode("utf-8"))
         date = document.date.isoformat() if document.date else None
+        summary = None  # version 1 has none: `corpus log` says "first version"
         if row is None:
             outcome, n = NEW, 1
             doc_id = int(
@@ -205,6 +206,7 @@ class IngestRun:
         else:
             doc_id, n = row[0], row[2] + 1
             outcome = NEW if row[1] == "removed" else CHANGED  # a removed document came back
+            summary = self._summary(doc_id, n - 1, text)
             self._conn.execute(
                 "UPDATE documents SET state = 'present', latest = ?, content_hash = ?, title = ?, "
                 "date = ?, root = ?, rel_path = ?, updated = ?, removed_at = NULL WHERE id = ?",
@@ -213,7 +215,7 @@ class IngestRun:
             self._index.append(doc_id)
         self._conn.execute(
             "INSERT INTO versions (doc_id, n, run_id, created, content_hash, source_sha256, "
-            "size, document, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "size, document, findings, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 n,
@@ -224,10 +226,31 @@ class IngestRun:
                 size,
                 text,
                 _findings_json(result),
+                summary,
             ),
         )
         self._index.append((doc_id, document.title, document.body_text))
         return outcome, doc_id, n
+
+    def _summary(self, doc_id: int, previous: int, text: str) -> str | None:
+        """What changed from version ``previous`` to the new version (its stored JSON ``text``).
+
+        Both sides are parsed from their stored JSON, as ``corpus log`` would parse them, so
+        the stored line is the one it would work out. Any failure gives None, never a lost
+        version: ``log`` then works the line out when asked.
+        """
+        from .summary import engine_summary  # loads the diff engine on the first change only
+
+        row = self._conn.execute(
+            "SELECT document FROM versions WHERE doc_id = ? AND n = ?", (doc_id, previous)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            old, new = document_from_stored(row[0]), document_from_stored(text)
+        except Exception:
+            return None
+        return engine_summary(old, new)
 
     def _log(
         self,

@@ -35,7 +35,12 @@ class DocumentInfo:
 
 @attrs.frozen
 class VersionInfo:
-    """One stored version: which run saw it, when, how big, and what was found in it."""
+    """One stored version: which run saw it, when, how big, and what was found in it.
+
+    ``summary`` is the diff engine's line for what changed from the version before, stored at
+    ingest; None for version 1, for versions stored before schema version 4, and when the engine
+    was missing or failed (``corpus log`` works those out when asked).
+    """
 
     key: str
     n: int
@@ -45,6 +50,7 @@ class VersionInfo:
     source_sha256: str | None
     size: int
     findings: tuple[Finding, ...] = attrs.field(converter=tuple)
+    summary: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +62,7 @@ class VersionInfo:
             "source_sha256": self.source_sha256,
             "size": self.size,
             "findings": [f.to_dict() for f in self.findings],
+            "summary": self.summary,
         }
 
 

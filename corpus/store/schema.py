@@ -137,6 +137,20 @@ def _to_v3(conn: sqlite3.Connection) -> None:
     _fill_search(conn)
 
 
+_V4 = """
+ALTER TABLE versions ADD COLUMN summary TEXT;
+"""
+
+
+def _to_v4(conn: sqlite3.Connection) -> None:
+    """Each version's one-line change summary, stored at ingest so ``corpus log`` needs no diff.
+
+    Versions already stored keep NULL (``log`` works theirs out when asked): diffing every
+    version here would make opening a large store slow.
+    """
+    _script(conn, _V4)
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -149,6 +163,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _to_v1,
     2: _to_v2,
     3: _to_v3,
+    4: _to_v4,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -41,7 +41,8 @@ CACHE_KIB = 32 * 1024
 _VERSION_SPEC = re.compile(r"^(?P<key>.+)@(?P<n>\d+)$")
 _DOC_COLUMNS = "key, state, latest, title, date, first_seen, updated, removed_at, root, rel_path"
 _VERSION_COLUMNS = (
-    "d.key, v.n, v.run_id, v.created, v.content_hash, v.source_sha256, v.size, v.findings"
+    "d.key, v.n, v.run_id, v.created, v.content_hash, v.source_sha256, v.size, v.findings, "
+    "v.summary"
 )
 
 
@@ -364,7 +365,7 @@ class Store:
 
 
 def _version_info(row: Sequence[Any]) -> VersionInfo:
-    return VersionInfo(*row[:7], findings=findings_from_json(row[7]))
+    return VersionInfo(*row[:7], findings=findings_from_json(row[7]), summary=row[8])
 
 
 def _run_info(row: Sequence[Any]) -> RunInfo:

@@ -1,7 +1,9 @@
 """One-line summaries of what changed between two versions, for ``corpus log``.
 
 The diff engine (:mod:`corpus.diff`) says it best; when it is not available (a trimmed install,
-or an older corpus) a plain comparison of the fields and paragraphs stands in.
+or an older corpus) a plain comparison of the fields and paragraphs stands in. An ingest stores
+the engine's line with each new version (:func:`engine_summary`), so ``corpus log`` need not
+load the engine; it calls :func:`summarize_change` only for versions stored without one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ def _diff_engine() -> Callable[[Document, Document], str] | None:
         return diff_documents(old, new).summary_line()
 
     return summarize
+
+
+def engine_summary(old: Document, new: Document) -> str | None:
+    """The diff engine's line for ``old`` -> ``new``; None when there is no engine or it fails.
+
+    Never raises: an ingest stores what this returns, and a summary must never cost a version
+    (``corpus log`` works out a missing one itself).
+    """
+    try:
+        engine = _diff_engine()
+        return engine(old, new) if engine else None
+    except Exception:
+        return None
 
 
 def fallback_summary(old: Document, new: Document) -> str:
