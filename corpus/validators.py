@@ -63,8 +63,13 @@ def check_title(doc: Document) -> Iterator[Finding]:
         )
 
 
+#: At most this many DUPLICATE_PARAGRAPH findings per document; the last one counts the rest.
+MAX_DUPLICATE_FINDINGS = 10
+
+
 def check_paragraphs(doc: Document) -> Iterator[Finding]:
     seen: dict[str, int | None] = {}
+    duplicates = 0
     for block in doc.blocks:
         text = block.text.strip()
         if not text:
@@ -76,15 +81,31 @@ def check_paragraphs(doc: Document) -> Iterator[Finding]:
             )
             continue
         if text in seen:
-            first = seen[text]
-            where = f" (first at line {first})" if first else ""
-            yield _finding(
-                doc,
-                "DUPLICATE_PARAGRAPH",
-                f"paragraph repeats an earlier one{where}; a scraper often doubles blocks: "
-                "check the source page",
-                line=block.line_start,
-            )
+            duplicates += 1
+            if duplicates < MAX_DUPLICATE_FINDINGS:
+                first = seen[text]
+                where = f" (first at line {first})" if first else ""
+                yield _finding(
+                    doc,
+                    "DUPLICATE_PARAGRAPH",
+                    f"paragraph repeats an earlier one{where}; a scraper often doubles blocks: "
+                    "check the source page",
+                    line=block.line_start,
+                )
+            elif duplicates == MAX_DUPLICATE_FINDINGS:
+                rest = (
+                    sum(1 for b in doc.blocks if b.text.strip())
+                    - len({b.text.strip() for b in doc.blocks if b.text.strip()})
+                    - duplicates
+                    + 1
+                )
+                yield _finding(
+                    doc,
+                    "DUPLICATE_PARAGRAPH",
+                    f"this paragraph and {rest - 1} more repeat earlier ones (not listed one by "
+                    "one); the page was probably scraped several times over",
+                    line=block.line_start,
+                )
         else:
             seen[text] = block.line_start
 

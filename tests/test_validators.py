@@ -98,3 +98,12 @@ def test_mojibake_finding_points_at_the_paragraph():
     )
     findings = validate(doc(blocks=blocks), Config(today="2022-03-01"))
     assert [(f.code, f.line) for f in findings] == [("MOJIBAKE", 9)]
+
+
+def test_duplicate_paragraph_findings_are_capped_with_a_count():
+    blocks = tuple(Block(LONG, line_start=i, line_end=i) for i in range(1, 101))
+    findings = validate(doc(blocks=blocks), Config(today="2022-03-01"))
+    dupes = [f for f in findings if f.code == "DUPLICATE_PARAGRAPH"]
+    assert len(dupes) == 10
+    assert [f.line for f in dupes[:9]] == list(range(2, 11))
+    assert "and 89 more repeat" in dupes[-1].message
