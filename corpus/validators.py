@@ -26,7 +26,6 @@ DEFAULT_FUTURE_DAYS = 1
 # (Â..ô) followed by one or more continuation-byte characters (0x80-0xBF seen through cp1252).
 _CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 _MOJIBAKE = re.compile(f"[\u00c2-\u00f4][\u0080-\u00bf{_CP1252_HIGH}]+")
-_WORD = re.compile(r"\w+")
 
 
 def _finding(
@@ -111,8 +110,11 @@ def check_paragraphs(doc: Document) -> Iterator[Finding]:
 
 
 def check_body_length(doc: Document, min_words: int) -> Iterator[Finding]:
-    words = sum(len(_WORD.findall(block.text)) for block in doc.blocks)
-    if 0 < words < min_words:
+    # Words are runs between white space; scripts written without spaces (Chinese, Japanese,
+    # Thai) are judged by length instead, counting about five characters a word.
+    words = sum(len(block.text.split()) for block in doc.blocks)
+    chars = sum(len(block.text) for block in doc.blocks)
+    if 0 < words < min_words and chars < min_words * 5:
         yield _finding(
             doc,
             "SHORT_BODY",

@@ -107,3 +107,9 @@ def test_duplicate_paragraph_findings_are_capped_with_a_count():
     assert len(dupes) == 10
     assert [f.line for f in dupes[:9]] == list(range(2, 11))
     assert "and 89 more repeat" in dupes[-1].message
+
+
+def test_short_body_judges_unspaced_scripts_by_length():
+    chinese = "俄罗斯入侵乌克兰的行动不得人心，几名议员撤回了对克里姆林宫的支持。" * 8
+    assert codes(doc(blocks=(Block(chinese, line_start=3, line_end=3),))) == []
+    assert codes(doc(blocks=(Block("俄罗斯入侵。", line_start=3, line_end=3),))) == ["SHORT_BODY"]
