@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import re
 
+import attrs
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import article_documents, documents
 
 from corpus.errors import CorpusError
-from corpus.model import document_from_dict, document_from_json, document_to_dict, document_to_json
+from corpus.model import (
+    Block,
+    Document,
+    Span,
+    document_from_dict,
+    document_from_json,
+    document_to_dict,
+    document_to_json,
+)
 from corpus.readers.article import ArticleReader, block_kind, write_article
 
 READER = ArticleReader()
@@ -115,3 +125,36 @@ def test_writer_accepts_any_document(doc):
     text = write_article(doc)
     assert text.endswith("\n")
     assert "\r" not in text
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents(), documents(), st.booleans())
+def test_content_hash_agrees_with_content_dict(a, other, same_content):
+    """Same content (content_dict) <=> same content hash; provenance does not count."""
+    b = (
+        attrs.evolve(a, key="elsewhere", source=None, annotations={"x": 1})
+        if same_content
+        else other
+    )
+    assert (a.content_hash == b.content_hash) == (a.content_dict() == b.content_dict())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Another title"},
+        {"byline": "Someone"},
+        {"keywords": ("k",)},
+        {"urgency": 3},
+        {"language": "sq"},
+        {"blocks": (Block("Text."), Block("More."))},
+        {"blocks": (Block("Text.", kind="caption"),)},
+        {"blocks": (Block("Text.", spans=(Span(0, 4, "emphasis"),)),)},
+        {"blocks": (Block("Text.", spans=(Span(0, 4, "link", {"href": "b"}),)),)},
+    ],
+)
+def test_every_content_field_changes_the_hash(change):
+    base = Document(
+        key="k", title="T", blocks=(Block("Text.", spans=(Span(0, 4, "link", {"href": "a"}),)),)
+    )
+    assert attrs.evolve(base, **change).content_hash != base.content_hash
