@@ -223,3 +223,16 @@ def test_golden_json(name, fixtures_dir, plugins):
     assert data == expected
     assert check_json(expected) == []
     assert read_bytes(expected, f"{name}.json", plugins=plugins).document == document
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(max_size=30), min_size=1, max_size=4), st.sampled_from(["paragraph", 'x"y'])
+)
+def test_each_block_is_one_line_as_the_standard_encoder_writes_it(texts, kind):
+    blocks = tuple(Block(t, kind=kind, line_start=i, line_end=i) for i, t in enumerate(texts, 3))
+    data = JSONExporter().export(Document(key="k", blocks=blocks)).decode("utf-8", "surrogatepass")
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    for block in blocks:
+        line = encoder.encode({"text": block.text, "kind": kind, "lines": [block.line_start] * 2})
+        assert "\n    " + line in data

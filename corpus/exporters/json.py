@@ -27,6 +27,18 @@ def _escape_surrogate(match: re.Match[str]) -> str:
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _dumps = _ENCODER.encode
+#: The C string encoder the JSON encoder itself uses (non-ASCII kept, same escapes).
+_string = json.encoder.encode_basestring
+
+
+def _block_line(block: dict[str, Any]) -> str:
+    """One block as the encoder writes it; plain paragraphs (the bulk) without the encoder."""
+    if "spans" in block or set(block) - {"text", "kind", "lines"}:
+        return _dumps(block)
+    line = f'{{"text": {_string(block["text"])}, "kind": {_string(block["kind"])}'
+    if "lines" in block:
+        line += f', "lines": {_dumps(block["lines"])}'
+    return line + "}"
 
 
 def _layout(data: dict[str, Any]) -> str:
@@ -38,7 +50,7 @@ def _layout(data: dict[str, Any]) -> str:
     lines = []
     for key, value in data.items():
         if value and key == "blocks":
-            inner = ",\n".join("    " + _dumps(item) for item in value)
+            inner = ",\n".join("    " + _block_line(item) for item in value)
             text = f"[\n{inner}\n  ]"
         elif value and key in ("source", "annotations"):
             inner = ",\n".join(f"    {_dumps(k)}: {_dumps(v)}" for k, v in value.items())
