@@ -359,20 +359,25 @@ class OutputWriter:
 
     def stage(self, result: FileResult) -> FileResult:
         """Write outputs to temporary files next to their targets; keep their paths."""
-        if not result.outputs or result.document is None:
+        key = result.document_key
+        if not result.outputs or key is None:
             return result
         staged: dict[str, str] = {}
         try:
             for fmt, data in result.outputs.items():
-                folder = os.path.dirname(self.target(result.document.key, fmt))
+                folder = os.path.dirname(self.target(key, fmt))
                 if folder not in self._folders:
                     os.makedirs(folder, exist_ok=True)
                     self._folders.add(folder)
                 tmp = os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{next(_tmp_ids)}")
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
                 staged[fmt] = tmp
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
         except (CorpusError, OSError) as exc:
             for tmp in staged.values():
                 _unlink_quietly(tmp)
@@ -381,9 +386,9 @@ class OutputWriter:
 
     def commit(self, result: FileResult) -> FileResult:
         """Rename staged outputs into place, unless another input already took the key."""
-        if not result.staged or result.document is None:
+        key = result.document_key
+        if not result.staged or key is None:
             return result
-        key = result.document.key
         digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
         try:
             if digest in self._written:
@@ -480,9 +485,10 @@ def _worker_batch(items: list[InputFile]) -> list[FileResult]:
             max_file_size=options.max_file_size,
             plugin_timeout=options.plugin_timeout,
         )
-        if result.document is not None:
-            _ = result.document.content_hash  # computed here, memoized, pickled with it
-        results.append(writer.stage(result) if writer is not None else result)
+        if writer is not None:
+            result = writer.stage(result)
+        # Only a store needs the whole document; otherwise send key and hash back (cheaper).
+        results.append(result if options.store else result.slim())
     return results
 
 

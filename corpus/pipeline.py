@@ -41,6 +41,20 @@ class FileResult:
     staged: dict[str, str] = attrs.field(factory=dict, hash=False)
     #: How many outputs reached their final names.
     written: int = 0
+    #: The document's key and content hash, kept when :meth:`slim` drops the document.
+    key: str | None = None
+    content_hash: str | None = None
+
+    def slim(self) -> FileResult:
+        """The same result without the document (cheap to send between processes)."""
+        if self.document is None:
+            return self
+        doc = self.document
+        return attrs.evolve(self, document=None, key=doc.key, content_hash=doc.content_hash)
+
+    @property
+    def document_key(self) -> str | None:
+        return self.document.key if self.document is not None else self.key
 
     def to_report(self) -> dict:
         entry = {
@@ -60,6 +74,9 @@ class FileResult:
         if self.document is not None:
             entry["key"] = self.document.key
             entry["content_hash"] = self.document.content_hash
+        elif self.key is not None:
+            entry["key"] = self.key
+            entry["content_hash"] = self.content_hash
         return entry
 
 
@@ -152,17 +169,18 @@ def read_path(
 def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int | None) -> bytes:
     """The raw bytes of an input, with OS trouble turned into coded rejections."""
     try:
-        if max_file_size is not None:
-            size = os.stat(path).st_size
-            if size > max_file_size:
-                raise InputRejected(
-                    f"file is {size} bytes, over the limit of {max_file_size}; raise "
-                    "--max-file-size if it is really an article",
-                    code="FILE_TOO_LARGE",
-                    path=rel,
-                )
-        with open(path, "rb") as fh:
-            return fh.read() if max_file_size is None else fh.read(max_file_size + 1)
+        with open(path, "rb", buffering=0) as fh:
+            if max_file_size is not None:
+                size = os.fstat(fh.fileno()).st_size
+                if size > max_file_size:
+                    raise InputRejected(
+                        f"file is {size} bytes, over the limit of {max_file_size}; raise "
+                        "--max-file-size if it is really an article",
+                        code="FILE_TOO_LARGE",
+                        path=rel,
+                    )
+                return fh.read(max_file_size + 1)
+            return fh.read()
     except FileNotFoundError:
         raise InputRejected(
             "file disappeared before it could be read; re-run when the folder is stable",
