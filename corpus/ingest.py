@@ -176,6 +176,9 @@ def _problem(code: str, exc: OSError, rel: str) -> Finding:
 # -- the report ------------------------------------------------------------------------------
 
 
+_ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 class IngestReport:
     """Totals in memory; one entry per file streamed to a temporary JSON Lines file."""
 
@@ -198,7 +201,7 @@ class IngestReport:
         for finding in result.findings:
             self.codes[finding.code] += 1
             self._worst = max(self._worst, finding.severity.rank)
-        self._entries.write(json.dumps(result.to_report(), ensure_ascii=False) + "\n")
+        self._entries.write(_ENTRY_ENCODER.encode(result.to_report()) + "\n")
 
     def close(self) -> None:
         if not self._entries.closed:

@@ -8,9 +8,10 @@ caller always gets a :class:`FileResult` it can put in the report.
 from __future__ import annotations
 
 import os
+import posixpath
 import traceback
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import attrs
 
@@ -105,8 +106,8 @@ def relative_posix(path: str | os.PathLike[str], root: str | os.PathLike[str] | 
 
 def default_key(rel_path: str) -> str:
     """The key of a file: its path relative to the ingest root, without extension."""
-    pure = PurePosixPath(rel_path)
-    return str(pure.with_suffix("")) if pure.suffix else str(pure)
+    stem, ext = posixpath.splitext(rel_path)
+    return stem if len(ext) > 1 else rel_path
 
 
 def check_key(key: str, path: str) -> None:
