@@ -33,6 +33,7 @@ from .pipeline import (
     STATUS_REJECTED,
     STATUS_WARNING,
     FileResult,
+    default_key,
     process_path,
     read_file_bytes,
     status_of,
@@ -84,6 +85,7 @@ def _display(name: str) -> str:
 def iter_inputs(sources: Sequence[str]) -> Iterator[InputFile]:
     """Every file under ``sources``, sorted, lazily; problems become rejected entries.
 
+    Within a folder, files come first (sorted by name), then each subfolder in turn.
     A file given directly has its folder as root. Hidden entries (names starting with ".") are
     skipped, as version-control folders are. Symbolic links are followed, but a link back to a
     folder already being walked is reported (SYMLINK_LOOP), never followed forever.
@@ -105,6 +107,7 @@ def _walk(root: str, folder: str, active: set[tuple[int, int]]) -> Iterator[Inpu
         rel = _display(os.path.relpath(folder, root))
         yield InputFile(folder, root, rel, _problem("FOLDER_UNREADABLE", exc, rel))
         return
+    subfolders: list[tuple[str, tuple[int, int]]] = []
     for entry in entries:
         if entry.name.startswith("."):
             continue
@@ -144,9 +147,7 @@ def _walk(root: str, folder: str, active: set[tuple[int, int]]) -> Iterator[Inpu
                     ),
                 )
                 continue
-            active.add(ident)
-            yield from _walk(root, entry.path, active)
-            active.discard(ident)
+            subfolders.append((entry.path, ident))
             continue
         if entry.is_symlink() and not os.path.exists(entry.path):
             yield InputFile(
@@ -162,6 +163,12 @@ def _walk(root: str, folder: str, active: set[tuple[int, int]]) -> Iterator[Inpu
             )
             continue
         yield InputFile(entry.path, root, rel, problem)
+    # Files of a folder come before its subfolders, so one folder's outputs are claimed
+    # together (see OutputWriter) and memory stays bounded by the largest folder.
+    for path, ident in subfolders:
+        active.add(ident)
+        yield from _walk(root, path, active)
+        active.discard(ident)
 
 
 def _problem(code: str, exc: OSError, rel: str) -> Finding:
@@ -326,6 +333,17 @@ def write_atomic(target: Path, data: bytes) -> None:
 _tmp_ids = itertools.count()
 
 
+def _filesystem_now(folder: str) -> int:
+    """The output file system's own clock (file times can lag ``time.time_ns()`` by ticks)."""
+    os.makedirs(folder, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
+    try:
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
+        _unlink_quietly(probe)
+
+
 class OutputWriter:
     """Places each document's outputs under the output folder, refusing escapes and collisions.
 
@@ -337,13 +355,44 @@ class OutputWriter:
     def __init__(self, output: str, extensions: dict[str, str]) -> None:
         self.root = os.path.abspath(output)
         self.extensions = dict(extensions)
-        # 8-byte digests of the keys written in this run: memory stays small per file.
-        self._written: set[int] = set()
         self._folders: set[str] = set()
+        self._started_ns = _filesystem_now(self.root)
+        # Keys derived from paths can only collide within one folder (a.txt and a.json), and
+        # the walk gives each folder's files together: remembering the current folder's keys
+        # keeps memory flat however large the corpus. Other keys (from a document_key plugin,
+        # or stored in a JSON input) are remembered as 8-byte digests, and checked against
+        # outputs this run already wrote in other folders.
+        self._folder: str | None = None
+        self._folder_keys: set[str] = set()
+        self._other_keys: set[int] = set()
 
     @classmethod
     def for_formats(cls, output: str, plugins: Plugins, formats: Sequence[str]) -> OutputWriter:
         return cls(output, {fmt: plugins.exporters.get(fmt).extension for fmt in formats})
+
+    def claim(self, key: str, path: str) -> bool:
+        """Whether ``key`` (of the input at ``path``) is still free in this run; take it."""
+        folder = path.rpartition("/")[0]  # the input's folder: its files come together
+        if folder != self._folder:
+            self._folder, self._folder_keys = folder, set()
+        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+        if key in self._folder_keys or digest in self._other_keys:
+            return False
+        if key != default_key(path):
+            if self._written_this_run(key):
+                return False
+            self._other_keys.add(digest)
+        self._folder_keys.add(key)
+        return True
+
+    def _written_this_run(self, key: str) -> bool:
+        for fmt in self.extensions:
+            try:
+                if os.stat(self.target(key, fmt)).st_mtime_ns >= self._started_ns:
+                    return True
+            except OSError:
+                continue
+        return False
 
     def target(self, key: str, fmt: str) -> str:
         target = os.path.normpath(os.path.join(self.root, key + self.extensions[fmt]))
@@ -392,9 +441,8 @@ class OutputWriter:
         key = result.document_key
         if not result.staged or key is None:
             return result
-        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
         try:
-            if digest in self._written:
+            if not self.claim(key, result.path):
                 raise OutputError(
                     f"another input in this run has the same key {key!r}, so both would write "
                     "the same output; rename one of them",
@@ -402,7 +450,6 @@ class OutputWriter:
                 )
             for fmt, tmp in result.staged.items():
                 os.replace(tmp, self.target(key, fmt))
-            self._written.add(digest)
         except (CorpusError, OSError) as exc:
             for tmp in result.staged.values():
                 _unlink_quietly(tmp)

@@ -407,3 +407,32 @@ def test_inline_plugin_runs_in_forked_workers(plugins, tmp_path):
         if path.name != "report.json":
             data = json.loads(path.read_text(encoding="utf-8"))
             assert data["annotations"]["marker"] == {"pid_seen": True}
+
+
+def test_same_stem_in_one_folder_collides_even_with_a_subfolder_between(plugins, tmp_path):
+    src = tmp_path / "src"
+    (src / "a.k").mkdir(parents=True)  # sorts between a.json and a.txt
+    shutil.copy(ARTICLES / "seed.txt", src / "a.k" / "inner.txt")
+    shutil.copy(ARTICLES / "seed.txt", src / "a.txt")
+    shutil.copy(ARTICLES / "seed.txt", src / "a.article")
+    report = ingest(plugins, src, output=tmp_path / "out")
+    entries = {e["path"]: e for e in report.files}
+    assert list(entries) == ["a.article", "a.txt", "a.k/inner.txt"]  # files, then subfolders
+    assert entries["a.article"]["status"] != "rejected"
+    assert [f["code"] for f in entries["a.txt"]["findings"]][-1] == "OUTPUT_COLLISION"
+    assert entries["a.k/inner.txt"]["status"] != "rejected"
+
+
+def test_stored_json_key_colliding_with_an_earlier_folder_is_caught(plugins, tmp_path):
+    src = tmp_path / "src"
+    (src / "one").mkdir(parents=True)
+    (src / "two").mkdir()
+    shutil.copy(ARTICLES / "seed.txt", src / "one" / "x.txt")  # key one/x
+    exported = json.loads((FIXTURES / "golden" / "seed.json").read_text(encoding="utf-8"))
+    exported["key"] = "one/x"  # a JSON input keeps the key stored in it
+    (src / "two" / "y.json").write_text(json.dumps(exported), encoding="utf-8")
+    report = ingest(plugins, src, output=tmp_path / "out")
+    entries = {e["path"]: e for e in report.files}
+    assert entries["one/x.txt"]["status"] != "rejected"
+    assert entries["two/y.json"]["key"] == "one/x"
+    assert "OUTPUT_COLLISION" in [f["code"] for f in entries["two/y.json"]["findings"]]
