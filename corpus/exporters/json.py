@@ -31,21 +31,34 @@ _dumps = _ENCODER.encode
 _string = json.encoder.encode_basestring
 
 
+def _value(value: Any) -> str:
+    """A value as the encoder writes it; strings, None and integers without the encoder."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return str(value)
+    return _dumps(value)
+
+
 def _block_line(block: dict[str, Any]) -> str:
     """One block as the encoder writes it; plain paragraphs (the bulk) without the encoder."""
     if "spans" in block or set(block) - {"text", "kind", "lines"}:
         return _dumps(block)
     line = f'{{"text": {_string(block["text"])}, "kind": {_string(block["kind"])}'
     if "lines" in block:
-        line += f', "lines": {_dumps(block["lines"])}'
+        start, end = block["lines"]
+        line += f', "lines": [{_value(start)}, {_value(end)}]'
     return line + "}"
 
 
 def _layout(data: dict[str, Any]) -> str:
     """Two-space indented JSON: one line per top-level key, per block and per annotation.
 
-    Each value is encoded by the C JSON encoder (``json.dumps`` with ``indent`` falls back to
-    a pure-Python one, several times slower); a changed paragraph is a one-line diff.
+    Each value is encoded as the C JSON encoder writes it (``json.dumps`` with ``indent`` falls
+    back to a pure-Python one, several times slower); a changed paragraph is a one-line diff.
     """
     lines = []
     for key, value in data.items():
@@ -53,11 +66,11 @@ def _layout(data: dict[str, Any]) -> str:
             inner = ",\n".join("    " + _block_line(item) for item in value)
             text = f"[\n{inner}\n  ]"
         elif value and key in ("source", "annotations"):
-            inner = ",\n".join(f"    {_dumps(k)}: {_dumps(v)}" for k, v in value.items())
+            inner = ",\n".join(f"    {_string(k)}: {_value(v)}" for k, v in value.items())
             text = f"{{\n{inner}\n  }}"
         else:
-            text = _dumps(value)
-        lines.append(f"  {_dumps(key)}: {text}")
+            text = _value(value)
+        lines.append(f"  {_string(key)}: {text}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
