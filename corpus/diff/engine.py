@@ -13,6 +13,7 @@ from .model import (
     DELETE,
     EDIT,
     EQUAL,
+    HEADER_FIELDS,
     INSERT,
     MERGE,
     MOVE,
@@ -30,18 +31,6 @@ from .words import align_sentences, word_changes
 
 SEPARATOR = "\n\n"
 
-#: Header fields compared, in display order.
-HEADER_FIELDS = (
-    "title",
-    "date",
-    "issued",
-    "byline",
-    "dateline",
-    "abstract",
-    "keywords",
-    "urgency",
-    "language",
-)
 _TEXT_FIELDS = ("title", "byline", "dateline", "abstract")
 
 

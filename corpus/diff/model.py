@@ -14,6 +14,19 @@ from typing import Any
 
 import attrs
 
+#: Header fields compared, in display order.
+HEADER_FIELDS = (
+    "title",
+    "date",
+    "issued",
+    "byline",
+    "dateline",
+    "abstract",
+    "keywords",
+    "urgency",
+    "language",
+)
+
 #: Version of the JSON form written by :meth:`DocumentDiff.to_dict`; bump on incompatible change.
 DIFF_VERSION = 1
 

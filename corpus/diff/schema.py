@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .model import HEADER_FIELDS
+
 _CLASS = {"enum": ["substantive", "cosmetic"]}
 _INDEX_LIST = {"type": "array", "items": {"type": "integer", "minimum": 0}}
 _OFFSET = {"type": "integer", "minimum": 0}
@@ -90,19 +92,7 @@ DIFF_SCHEMA: dict[str, Any] = {
             "required": ["field", "old", "new", "class"],
             "additionalProperties": False,
             "properties": {
-                "field": {
-                    "enum": [
-                        "title",
-                        "date",
-                        "issued",
-                        "byline",
-                        "dateline",
-                        "abstract",
-                        "keywords",
-                        "urgency",
-                        "language",
-                    ]
-                },
+                "field": {"enum": list(HEADER_FIELDS)},
                 "old": {},
                 "new": {},
                 "class": _CLASS,
