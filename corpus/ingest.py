@@ -95,25 +95,27 @@ def iter_inputs(sources: Sequence[str]) -> Iterator[InputFile]:
         if src.is_dir():
             root = str(src)
             st = src.stat()
-            yield from _walk(root, root, {(st.st_dev, st.st_ino)})
+            yield from _walk(root, root, "", {(st.st_dev, st.st_ino)})
         else:
             yield InputFile(str(src), str(src.parent), _display(src.name))
 
 
-def _walk(root: str, folder: str, active: set[tuple[int, int]]) -> Iterator[InputFile]:
+def _walk(root: str, folder: str, prefix: str, active: set[tuple[int, int]]) -> Iterator[InputFile]:
+    """Files under ``folder``; ``prefix`` is its path relative to ``root`` plus ``/`` (or "")."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
-        rel = _display(os.path.relpath(folder, root))
+        rel = prefix.rstrip("/") or "."
         yield InputFile(folder, root, rel, _problem("FOLDER_UNREADABLE", exc, rel))
         return
-    subfolders: list[tuple[str, tuple[int, int]]] = []
+    subfolders: list[tuple[str, str, tuple[int, int]]] = []
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        rel = _display(os.path.relpath(entry.path, root).replace(os.sep, "/"))
+        name = entry.name if entry.name.isascii() else _display(entry.name)
+        rel = prefix + name
         problem = None
-        if entry.name != _display(entry.name):
+        if name != entry.name:
             problem = Finding(
                 "FILENAME_NOT_UTF8",
                 Severity.WARNING,
@@ -147,7 +149,7 @@ def _walk(root: str, folder: str, active: set[tuple[int, int]]) -> Iterator[Inpu
                     ),
                 )
                 continue
-            subfolders.append((entry.path, ident))
+            subfolders.append((entry.path, rel + "/", ident))
             continue
         if entry.is_symlink() and not os.path.exists(entry.path):
             yield InputFile(
@@ -165,9 +167,9 @@ def _walk(root: str, folder: str, active: set[tuple[int, int]]) -> Iterator[Inpu
         yield InputFile(entry.path, root, rel, problem)
     # Files of a folder come before its subfolders, so one folder's outputs are claimed
     # together (see OutputWriter) and memory stays bounded by the largest folder.
-    for path, ident in subfolders:
+    for path, sub_prefix, ident in subfolders:
         active.add(ident)
-        yield from _walk(root, path, active)
+        yield from _walk(root, path, sub_prefix, active)
         active.discard(ident)
 
 
@@ -375,13 +377,17 @@ class OutputWriter:
         folder = path.rpartition("/")[0]  # the input's folder: its files come together
         if folder != self._folder:
             self._folder, self._folder_keys = folder, set()
-        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
-        if key in self._folder_keys or digest in self._other_keys:
+        if key in self._folder_keys:
             return False
-        if key != default_key(path):
-            if self._written_this_run(key):
+        derived = key == default_key(path)
+        if self._other_keys or not derived:
+            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+            if digest in self._other_keys:
                 return False
-            self._other_keys.add(digest)
+            if not derived:
+                if self._written_this_run(key):
+                    return False
+                self._other_keys.add(digest)
         self._folder_keys.add(key)
         return True
 
