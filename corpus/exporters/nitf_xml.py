@@ -62,6 +62,7 @@ META_SOURCE_PREFIX = "corpus-source-"
 META_ANNOTATIONS = "corpus-annotations"
 #: Source fields written as ``corpus-source-<field>`` metas, in this order.
 SOURCE_FIELDS = ("path", "sha256", "encoding", "size", "format")
+_SOURCE_META_NAMES = tuple((field, META_SOURCE_PREFIX + field) for field in SOURCE_FIELDS)
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 
@@ -101,6 +102,11 @@ _T = {
     ]
 }
 _INLINE_TAGS = {kind: _T[local] for kind, local in INLINE_ELEMENTS.items()}
+_P = _T["p"]
+_META = _T["meta"]
+_SubElement = etree.SubElement
+#: Any character that is not plain XML text: a break, a tab, or one XML forbids.
+_PLAIN = re.compile("[^\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_LANG = f"{{{XML_NS}}}lang"
 _XML_SPACE = f"{{{XML_NS}}}space"
 
@@ -202,14 +208,16 @@ _Pending = list[tuple[etree._Element, str, Block]]
 
 def _paragraph(parent: etree._Element, block: Block, pending: _Pending) -> None:
     """A ``p`` for a block; text-only now, inline markup later (after indenting, see below)."""
-    if block.kind == "paragraph":
-        p = etree.SubElement(parent, _T["p"])
-    else:
-        p = etree.SubElement(parent, _T["p"], {"class": xml_safe(block.kind)})
-    text = xml_safe(block.text)
-    if "\n" in text or "\t" in text or "\r" in text:
-        # A reader collapses white-space runs with breaks or tabs unless told to keep them.
-        p.set(_XML_SPACE, "preserve")
+    p = _SubElement(parent, _P)
+    kind = block.kind
+    if kind != "paragraph":
+        p.set("class", xml_safe(kind))
+    text = block.text
+    if _PLAIN.search(text) is not None:  # one search: clean, break- and tab-free text
+        text = xml_safe(text)
+        if "\n" in text or "\t" in text or "\r" in text:
+            # A reader collapses white-space runs with breaks or tabs unless told to keep them.
+            p.set(_XML_SPACE, "preserve")
     if block.spans:
         pending.append((p, text, block))
     elif text:
@@ -228,9 +236,12 @@ def _head(root: etree._Element, doc: Document) -> None:
     if doc.title:
         _text_element(head, _T["title"], doc.title)
     if doc.source is not None:
-        for field in SOURCE_FIELDS:
-            value = xml_safe(str(getattr(doc.source, field)))
-            etree.SubElement(head, _T["meta"], name=META_SOURCE_PREFIX + field, content=value)
+        source = doc.source
+        for field, name in _SOURCE_META_NAMES:
+            # Two set() calls cost less than lxml's keyword-argument attribute handling.
+            meta = _SubElement(head, _META)
+            meta.set("name", name)
+            meta.set("content", xml_safe(str(getattr(source, field))))
     if doc.annotations:
         try:
             content = xml_safe(canonical_json(doc.annotations))
@@ -241,14 +252,16 @@ def _head(root: etree._Element, doc: Document) -> None:
                 code="JSON_NOT_SERIALIZABLE",
                 path=doc.source.path if doc.source else None,
             ) from exc
-        etree.SubElement(head, _T["meta"], name=META_ANNOTATIONS, content=content)
+        meta = _SubElement(head, _META)
+        meta.set("name", META_ANNOTATIONS)
+        meta.set("content", content)
     docdata = etree.SubElement(head, _T["docdata"])
-    etree.SubElement(docdata, _T["doc-id"], {"id-string": xml_safe(doc.key)})
+    _SubElement(docdata, _T["doc-id"]).set("id-string", xml_safe(doc.key))
     if doc.urgency is not None:
         etree.SubElement(docdata, _T["urgency"], {"ed-urg": str(int(doc.urgency))})
     when = doc.issued or doc.date
     if when is not None:
-        etree.SubElement(docdata, _T["date.issue"], norm=nitf_norm_date(when))
+        _SubElement(docdata, _T["date.issue"]).set("norm", nitf_norm_date(when))
     if doc.keywords:
         key_list = etree.SubElement(docdata, _T["key-list"])
         for keyword in doc.keywords:
@@ -275,12 +288,8 @@ def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
         _paragraph(content, block, pending)
 
 
-def build_nitf_tree(document: Document, *, indent: bool = True) -> etree._Element:
-    """The ``<nitf>`` element for a document (namespace :data:`NITF_NS`), schema-valid.
-
-    Used by the exporter and by formats that embed NITF (NewsML-G2 ``inlineXML``).
-    ``indent`` adds white space inside element-only containers only, never in text.
-    """
+def _tree(document: Document) -> tuple[etree._Element, _Pending]:
+    """The tree without inline markup, and the paragraphs whose markup is still to add."""
     attrib = {"version": NITF_VERSION}
     if document.language:
         attrib["baselang"] = xml_safe(document.language)
@@ -288,16 +297,37 @@ def build_nitf_tree(document: Document, *, indent: bool = True) -> etree._Elemen
     pending: _Pending = []
     _head(root, document)
     _body(root, document, pending)
+    return root, pending
+
+
+def _add_markup(pending: _Pending) -> None:
+    for p, text, block in pending:
+        _fill(p, text, 0, len(text), nest_spans(block.spans, len(text)))
+
+
+def build_nitf_tree(document: Document, *, indent: bool = True) -> etree._Element:
+    """The ``<nitf>`` element for a document (namespace :data:`NITF_NS`), schema-valid.
+
+    Used by the exporter and by formats that embed NITF (NewsML-G2 ``inlineXML``).
+    ``indent`` adds white space inside element-only containers only, never in text.
+    """
+    root, pending = _tree(document)
     if indent:
         # etree.indent only touches elements that have children. Paragraphs with inline
         # markup get their children after this, so no white space can land in their text.
         etree.indent(root)
-    for p, text, block in pending:
-        _fill(p, text, 0, len(text), nest_spans(block.spans, len(text)))
+    _add_markup(pending)
     return root
 
 
 def nitf_bytes(document: Document) -> bytes:
     """Complete NITF file bytes: XML declaration, UTF-8, final newline."""
-    root = build_nitf_tree(document)
+    root, pending = _tree(document)
+    if not pending:
+        # No inline markup: every element holds either text or only elements, and libxml2's
+        # pretty printer then writes exactly what etree.indent plus a final newline give,
+        # without a Python-driven pass over the tree.
+        return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+    etree.indent(root)
+    _add_markup(pending)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
