@@ -42,6 +42,11 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (b"\xfe\xff", "utf-16-be", "utf-16"),
 )
 
+#: First bytes of the magic numbers and of the BOMs: most files start with neither, and one
+#: set lookup then replaces the loops over both tables.
+_MAGIC_INITIALS = frozenset(magic[0] for magic, _ in _MAGIC)
+_BOM_INITIALS = frozenset(bom[0] for bom, _, _ in _BOMS)
+
 #: One valid non-ASCII UTF-8 sequence (RFC 3629), to tell mixed files from legacy ones.
 _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
@@ -103,6 +108,8 @@ class Decoded:
 
 def binary_kind(head: bytes) -> str | None:
     """What binary format ``head`` starts with (``"a PNG image"``), or None for text-like."""
+    if not head or head[0] not in _MAGIC_INITIALS:
+        return None
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
@@ -122,9 +129,10 @@ def decode(data: bytes, *, path: str) -> Decoded:
     Lone surrogates that a UTF-8/16/32 file encodes are let through (``surrogatepass``) so the
     character cleaner can replace them and say on which line they were.
     """
-    for bom, codec, name in _BOMS:
-        if data.startswith(bom):
-            return _decode_bom(data[len(bom) :], codec, name, path)
+    if data and data[0] in _BOM_INITIALS:
+        for bom, codec, name in _BOMS:
+            if data.startswith(bom):
+                return _decode_bom(data[len(bom) :], codec, name, path)
     kind = binary_kind(data)
     if kind is not None:
         raise InputRejected(

@@ -291,7 +291,27 @@ def _date_time(raw: str, match: re.Match[str]) -> DateValue:
 
 
 def _paragraphs(lines: list[str], start: int) -> list[Paragraph]:
-    return [p for block in iter_blocks(lines, start) for p in split_paragraphs(block)]
+    """:func:`iter_blocks` then :func:`split_paragraphs`, in one pass.
+
+    Most blocks are one line (one paragraph): those skip the block list and the wrap test.
+    """
+    out: list[Paragraph] = []
+    block: list[tuple[int, str]] = []
+    number = start
+    for line in lines[start:]:
+        number += 1
+        stripped = line.strip()
+        if stripped:
+            block.append((number, stripped))
+        elif block:
+            if len(block) == 1:
+                out.append(Paragraph(block[0][1], block[0][0], block[0][0]))
+            else:
+                out += split_paragraphs(block)
+            block = []
+    if block:
+        out += split_paragraphs(block)
+    return out
 
 
 # --- reader ---------------------------------------------------------------------------------
@@ -371,15 +391,18 @@ class ArticleReader(Reader):
             )
         byline = None
         blocks: list[Block] = []
-        for index, para in enumerate(paragraphs):
+        body = False
+        for index, (ptext, line_start, line_end) in enumerate(paragraphs):
             if byline is None and index < BYLINE_WINDOW:
-                name = byline_of(para.text)
+                name = byline_of(ptext)
                 if name:
                     byline = name
-                    notes["byline_line"] = para.line_start
+                    notes["byline_line"] = line_start
                     continue
-            blocks.append(Block(para.text, block_kind(para.text), para.line_start, para.line_end))
-        if not any(b.kind == "paragraph" for b in blocks):
+            kind = block_kind(ptext)
+            body = body or kind == "paragraph"
+            blocks.append(Block(ptext, kind, line_start, line_end))
+        if not body:
             extra = f" ({len(blocks)} credit/caption/time-stamp block(s) only)" if blocks else ""
             raise InputRejected(
                 f"the file has a title but no body paragraphs{extra}; add the article text "
