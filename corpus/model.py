@@ -110,8 +110,14 @@ class Span:
         return cls(data["start"], data["end"], data["kind"], data.get("attributes") or {})
 
 
+def _span_order(span: Span) -> tuple[int, int, str]:
+    return (span.start, -span.end, span.kind)
+
+
 def _spans(value: Any) -> tuple[Span, ...]:
-    return tuple(sorted(value, key=lambda s: (s.start, -s.end, s.kind)))
+    if not value:
+        return ()
+    return tuple(sorted(value, key=_span_order))
 
 
 @attrs.frozen
@@ -131,6 +137,8 @@ class Block:
     spans: tuple[Span, ...] = attrs.field(default=(), converter=_spans)
 
     def __attrs_post_init__(self) -> None:
+        if not self.spans:
+            return
         for span in self.spans:
             if span.end > len(self.text):
                 raise ValueError(
