@@ -295,3 +295,16 @@ def test_pretty_printing_never_moves_span_text(pieces):
     for span, original in zip(spans, marked, strict=True):
         words = original.split()
         assert text[span.start : span.end].split() == words
+
+
+def test_non_finite_numbers_in_corpus_annotations_are_a_warning_not_a_failed_export(plugins):
+    from corpus.config import Config
+    from corpus.pipeline import process_data
+
+    nitf = (
+        b'<nitf><head><title>T</title><meta name="corpus-annotations" content=\'{"x": 1e999}\'/>'
+        b"</head><body><body.content><p>Body text.</p></body.content></body></nitf>"
+    )
+    result = process_data(nitf, "a.xml", plugins=plugins, config=Config(), formats=("json",))
+    assert "NITF_BAD_ANNOTATIONS" in [f.code for f in result.findings]
+    assert "json" in result.outputs

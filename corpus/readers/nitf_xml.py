@@ -387,6 +387,17 @@ def _read_nitf(nitf: etree._Element, state: _State) -> dict[str, Any]:
     return fields
 
 
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def _read_head(head: etree._Element | None, fields: dict[str, Any], state: _State) -> None:
     if head is None:
         return
@@ -398,7 +409,9 @@ def _read_head(head: etree._Element | None, fields: dict[str, Any], state: _Stat
         name = meta.get("name", "")
         if name == _META_ANNOTATIONS:
             try:
-                restored = json.loads(meta.get("content", ""))
+                restored = json.loads(
+                    meta.get("content", ""), parse_constant=_not_json, parse_float=_finite
+                )
             except ValueError:
                 state.warn("NITF_BAD_ANNOTATIONS", "meta corpus-annotations is not JSON", meta)
                 continue
