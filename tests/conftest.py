@@ -76,3 +76,35 @@ def run_cli():
         return runner.invoke(cli, argv, obj=state, input=input, env=env, catch_exceptions=False)
 
     return run
+
+
+def assert_golden(data: bytes, golden: Path, what: str) -> bytes:
+    """``data`` must equal the golden file byte for byte; CORPUS_UPDATE_GOLDEN=1 rewrites it."""
+    if os.environ.get("CORPUS_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(data)
+    assert golden.is_file(), f"no golden file {golden.name}: create it with CORPUS_UPDATE_GOLDEN=1"
+    expected = golden.read_bytes()
+    # Compared as text first, so pytest shows a readable diff.
+    assert data.decode("utf-8") == expected.decode("utf-8"), (
+        f"{what} output changed; if intended, regenerate with CORPUS_UPDATE_GOLDEN=1 and review "
+        "the diff"
+    )
+    assert data == expected
+    return expected
+
+
+def pip_install_private(project: Path, site: Path) -> Path:
+    """pip-install ``project`` (offline, no deps) into ``site``, not into the test environment."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(site), str(project)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return site

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, pip_install_private
 
 pytestmark = pytest.mark.slow
 
@@ -17,23 +17,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def installed_stamp(tmp_path_factory) -> Path:
     """corpus-stamp pip-installed into a private folder (not into the test environment)."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(FIXTURES / "plugins" / "corpus-stamp"),
-        ],
-        check=True,
-        capture_output=True,
+    target = pip_install_private(
+        FIXTURES / "plugins" / "corpus-stamp", tmp_path_factory.mktemp("site")
     )
     assert any(
         p.name.startswith("corpus_stamp") and p.name.endswith(".dist-info")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
 import pytest
+from conftest import assert_golden
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -210,17 +210,7 @@ def test_golden_json(name, fixtures_dir, plugins):
     articles = fixtures_dir / "articles"
     document = read_path(articles / GOLDEN[name], root=articles, plugins=plugins).document
     data = export_document(document, "json", plugins=plugins)
-    golden = fixtures_dir / "golden" / f"{name}.json"
-    if os.environ.get("CORPUS_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_bytes(data)
-    assert golden.is_file(), f"no golden file {golden.name}: create it with CORPUS_UPDATE_GOLDEN=1"
-    expected = golden.read_bytes()
-    assert data.decode("utf-8") == expected.decode("utf-8"), (
-        "JSON output changed; if intended, regenerate with CORPUS_UPDATE_GOLDEN=1 and review "
-        "the diff"
-    )
-    assert data == expected
+    expected = assert_golden(data, fixtures_dir / "golden" / f"{name}.json", "JSON")
     assert check_json(expected) == []
     assert read_bytes(expected, f"{name}.json", plugins=plugins).document == document
 

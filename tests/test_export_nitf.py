@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
 import attrs
 import pytest
+from conftest import assert_golden
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -470,17 +470,7 @@ def test_golden_nitf(name, fixtures_dir, plugins, nitf_schema):
     articles = fixtures_dir / "articles"
     document = read_path(articles / GOLDEN[name], root=articles, plugins=plugins).document
     data = export_document(document, "nitf", plugins=plugins)
-    golden = fixtures_dir / "golden" / f"{name}.xml"
-    if os.environ.get("CORPUS_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_bytes(data)
-    assert golden.is_file(), f"no golden file {golden.name}: create it with CORPUS_UPDATE_GOLDEN=1"
-    expected = golden.read_bytes()
-    assert data.decode("utf-8") == expected.decode("utf-8"), (
-        "NITF output changed; if intended, regenerate with CORPUS_UPDATE_GOLDEN=1 and review "
-        "the diff"
-    )
-    assert data == expected
+    expected = assert_golden(data, fixtures_dir / "golden" / f"{name}.xml", "NITF")
     root = assert_valid(expected, nitf_schema)
     assert ["".join(p.itertext()) for p in paragraphs(root)] == [b.text for b in document.blocks]
 

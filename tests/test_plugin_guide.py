@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import pip_install_private
 
 from corpus.testing import finding_codes, run_pipeline
 
@@ -63,27 +64,7 @@ def guide_project(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def installed_guide_plugin(guide_project: Path, tmp_path_factory) -> Path:
     """The guide's package pip-installed (offline) into a private site folder."""
-    site = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(site),
-            str(guide_project / "corpus-headline"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return site
+    return pip_install_private(guide_project / "corpus-headline", tmp_path_factory.mktemp("site"))
 
 
 def _env(site: Path, standards: Path | None = None) -> dict[str, str]:
