@@ -7,24 +7,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from storedocs import ONE, TWO
 
 from corpus.model import Block, Document, Source, document_from_json
 from corpus.pipeline import FileResult
 from corpus.store import STORE_ENV, Store
 from corpus.store.summary import fallback_summary, summarize_change
 
-ONE = Document(
-    key="world/duma",
-    title="The Duma votes",
-    blocks=[Block("Russia's parliament voted on Tuesday."), Block("The vote was close.")],
-    source=Source("world/duma.txt", "1" * 64, "utf-8", 120),
-)
-TWO = Document(
-    key="world/duma",
-    title="The Duma votes again",
-    blocks=[Block("Russia's parliament voted on Tuesday."), Block("The vote was not close.")],
-    source=Source("world/duma.txt", "2" * 64, "utf-8", 124),
-)
 OTHER = Document(
     key="sport/final",
     title="Cup final tonight",

@@ -20,6 +20,7 @@ from pathlib import Path
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
+from storedocs import ONE, THREE, TWO
 from strategies import documents
 
 import corpus.diff as diff_api
@@ -29,28 +30,6 @@ from corpus.store import SCHEMA_VERSION, Store, load_version
 from corpus.store import schema as schema_module
 from corpus.store.summary import summarize_change
 
-ONE = Document(
-    key="world/duma",
-    title="The Duma votes",
-    blocks=[Block("Russia's parliament voted on Tuesday."), Block("The vote was close.")],
-    source=Source("world/duma.txt", "1" * 64, "utf-8", 120),
-)
-TWO = Document(
-    key="world/duma",
-    title="The Duma votes again",
-    blocks=[Block("Russia's parliament voted on Tuesday."), Block("The vote was not close.")],
-    source=Source("world/duma.txt", "2" * 64, "utf-8", 124),
-)
-THREE = Document(
-    key="world/duma",
-    title="The Duma votes again",
-    blocks=[
-        Block("Russia's parliament voted on Tuesday, late in the evening."),
-        Block("The vote was not close."),
-        Block("The budget passed."),
-    ],
-    source=Source("world/duma.txt", "3" * 64, "utf-8", 170),
-)
 OTHER = Document(
     key="sport/final",
     title="Cup final tonight",
