@@ -358,7 +358,8 @@ class OutputWriter:
         self.root = os.path.abspath(output)
         self.extensions = dict(extensions)
         self._folders: set[str] = set()
-        self._started_ns = _filesystem_now(self.root)
+        # Set by start() in the process that claims keys (worker processes only stage).
+        self._started_ns: int | None = None
         # Keys derived from paths can only collide within one folder (a.txt and a.json), and
         # the walk gives each folder's files together: remembering the current folder's keys
         # keeps memory flat however large the corpus. Other keys (from a document_key plugin,
@@ -391,7 +392,13 @@ class OutputWriter:
         self._folder_keys.add(key)
         return True
 
+    def start(self) -> None:
+        """Mark the start of the run, by the output file system's clock."""
+        self._started_ns = _filesystem_now(self.root)
+
     def _written_this_run(self, key: str) -> bool:
+        if self._started_ns is None:
+            raise RuntimeError("OutputWriter.start() was not called before claiming keys")
         for fmt in self.extensions:
             try:
                 if os.stat(self.target(key, fmt)).st_mtime_ns >= self._started_ns:
@@ -591,6 +598,8 @@ def run_ingest(
         if options.output
         else None
     )
+    if writer is not None:
+        writer.start()
     report = IngestReport(options)
     store_run = _open_store_run(options)
     stop = {"now": False}
