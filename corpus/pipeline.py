@@ -171,17 +171,26 @@ def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int |
     """The raw bytes of an input, with OS trouble turned into coded rejections."""
     try:
         with open(path, "rb", buffering=0) as fh:
-            if max_file_size is not None:
-                size = os.fstat(fh.fileno()).st_size
-                if size > max_file_size:
-                    raise InputRejected(
-                        f"file is {size} bytes, over the limit of {max_file_size}; raise "
-                        "--max-file-size if it is really an article",
-                        code="FILE_TOO_LARGE",
-                        path=rel,
-                    )
-                return fh.read(max_file_size + 1)
-            return fh.read()
+            if max_file_size is None:
+                return fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            if size <= max_file_size:
+                # Ask for what fstat saw plus one byte: read(limit) would allocate the whole
+                # limit (50 MB by default) for every file. A file that grew since is read on,
+                # up to the limit, and judged by what was actually read.
+                data = fh.read(size + 1)
+                if len(data) <= size:
+                    return data
+                data += fh.read(max_file_size + 1 - len(data))
+                size = len(data)
+            if size > max_file_size:
+                raise InputRejected(
+                    f"file is {size} bytes, over the limit of {max_file_size}; raise "
+                    "--max-file-size if it is really an article",
+                    code="FILE_TOO_LARGE",
+                    path=rel,
+                )
+            return data
     except FileNotFoundError:
         raise InputRejected(
             "file disappeared before it could be read; re-run when the folder is stable",
