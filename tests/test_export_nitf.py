@@ -20,7 +20,9 @@ from corpus.exporters.nitf import (
     SOURCE_FIELDS,
     build_nitf_tree,
     nest_spans,
+    nitf_bytes,
     nitf_norm_date,
+    nitf_tree_bytes,
 )
 from corpus.model import Block, Document, Source, Span
 from corpus.pipeline import export_document, read_path
@@ -453,6 +455,42 @@ def test_nest_spans_gives_nested_nodes_within_bounds(data):
     covered = {s.kind for s in block.spans if s.kind in KINDS and s.end > s.start}
     top_kinds = {n.kind for n in nodes}
     assert not covered or top_kinds  # some markup survives when there was some
+
+
+#: Text that stresses escaping: markup characters, quotes, breaks, tabs, controls, surrogates.
+nasty_text = st.text(
+    st.sampled_from(list("&<>\"'\r\t\n\x00\x0c\ud800\ufffe a\u00e9\u20ac\U0001f600]"))
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=documents)
+def test_fast_writer_writes_exactly_what_the_lxml_tree_serializes(doc):
+    assert nitf_bytes(doc) == nitf_tree_bytes(doc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=nasty_text,
+    title=nasty_text,
+    attribute=nasty_text,
+    kind=st.sampled_from(["paragraph", "credit"]) | nasty_text,
+    data=st.data(),
+)
+def test_fast_writer_escapes_like_libxml2(text, title, attribute, kind, data):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    span = Span(start, end, "link", {"href": attribute, "title": attribute})
+    doc = Document(
+        key=attribute or "k",
+        title=title,
+        byline=text,
+        keywords=(attribute,),
+        blocks=[Block(text, kind=kind), Block(text, spans=[span])],
+        source=Source(attribute, attribute, "utf-8", 1, "article"),
+        annotations={"x": attribute},
+    )
+    assert nitf_bytes(doc) == nitf_tree_bytes(doc)
 
 
 # -- golden files ---------------------------------------------------------------------------
