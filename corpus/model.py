@@ -177,7 +177,13 @@ class Source:
     format: str = "article"
 
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "encoding": self.encoding,
+            "size": self.size,
+            "format": self.format,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Source:

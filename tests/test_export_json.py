@@ -184,6 +184,29 @@ def test_every_document_exports_schema_valid_json(doc):
     assert json.loads(data.decode("utf-8")) == json.loads(json.dumps(document_to_dict(doc)))
 
 
+def reference_layout(data: dict) -> str:
+    """The layout docs/json.md describes, built from the dict form with the json module."""
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    lines = []
+    for key, value in data.items():
+        if key == "blocks" and value:
+            text = "[\n" + ",\n".join("    " + encode(b) for b in value) + "\n  ]"
+        elif key in ("source", "annotations") and value:
+            inner = ",\n".join(f"    {encode(k)}: {encode(v)}" for k, v in value.items())
+            text = "{\n" + inner + "\n  }"
+        else:
+            text = encode(value)
+        lines.append(f"  {encode(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=documents)
+def test_exporter_writes_the_documented_layout_of_the_dict_form(doc):
+    expected = reference_layout(json.loads(json.dumps(document_to_dict(doc))))
+    assert export(doc).decode("utf-8") == expected
+
+
 @settings(max_examples=150, deadline=None)
 @given(doc=documents)
 def test_json_export_then_json_reader_is_identity(doc):

@@ -16,7 +16,7 @@ from typing import Any
 from corpus.errors import ExportError
 from corpus.formats import Exporter
 from corpus.hookspecs import hookimpl
-from corpus.model import Document, document_to_dict
+from corpus.model import MODEL_VERSION, Block, Document
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -43,35 +43,54 @@ def _value(value: Any) -> str:
     return _dumps(value)
 
 
-def _block_line(block: dict[str, Any]) -> str:
-    """One block as the encoder writes it; plain paragraphs (the bulk) without the encoder."""
-    if "spans" in block or set(block) - {"text", "kind", "lines"}:
-        return _dumps(block)
-    line = f'{{"text": {_string(block["text"])}, "kind": {_string(block["kind"])}'
-    if "lines" in block:
-        start, end = block["lines"]
-        line += f', "lines": [{_value(start)}, {_value(end)}]'
+def _block_line(block: Block) -> str:
+    """One block as the encoder writes its dict; plain paragraphs (the bulk) without it."""
+    if block.spans:
+        return _dumps(block.to_dict())
+    line = f'{{"text": {_string(block.text)}, "kind": {_string(block.kind)}'
+    if block.line_start is not None:
+        line += f', "lines": [{_value(block.line_start)}, {_value(block.line_end)}]'
     return line + "}"
 
 
-def _layout(data: dict[str, Any]) -> str:
-    """Two-space indented JSON: one line per top-level key, per block and per annotation.
+def _mapping(items: dict[str, Any]) -> str:
+    if not items:
+        return "{}"
+    inner = ",\n".join(f"    {_string(k)}: {_value(v)}" for k, v in items.items())
+    return f"{{\n{inner}\n  }}"
 
-    Each value is encoded as the C JSON encoder writes it (``json.dumps`` with ``indent`` falls
-    back to a pure-Python one, several times slower); a changed paragraph is a one-line diff.
+
+def _layout(doc: Document) -> str:
+    """The keys of :func:`~corpus.model.document_to_dict` in its order, two-space indented.
+
+    One line per top-level key, per block, per source field and per annotation. Each value is
+    what the C JSON encoder writes for it (``json.dumps`` with ``indent`` falls back to a
+    pure-Python encoder, several times slower), so a changed paragraph is a one-line diff.
+    Written straight from the document, without building the dict first.
     """
-    lines = []
-    for key, value in data.items():
-        if value and key == "blocks":
-            inner = ",\n".join("    " + _block_line(item) for item in value)
-            text = f"[\n{inner}\n  ]"
-        elif value and key in ("source", "annotations"):
-            inner = ",\n".join(f"    {_string(k)}: {_value(v)}" for k, v in value.items())
-            text = f"{{\n{inner}\n  }}"
-        else:
-            text = _value(value)
-        lines.append(f"  {_string(key)}: {text}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    if doc.blocks:
+        blocks = ",\n".join("    " + _block_line(block) for block in doc.blocks)
+        blocks = f"[\n{blocks}\n  ]"
+    else:
+        blocks = "[]"
+    source = "null" if doc.source is None else _mapping(doc.source.to_dict())
+    annotations = _mapping(json.loads(json.dumps(doc.annotations))) if doc.annotations else "{}"
+    return (
+        f'{{\n  "model_version": {MODEL_VERSION},\n'
+        f'  "key": {_value(doc.key)},\n'
+        f'  "title": {_value(doc.title)},\n'
+        f'  "date": {_value(doc.date.isoformat() if doc.date else None)},\n'
+        f'  "issued": {_value(doc.issued.isoformat() if doc.issued else None)},\n'
+        f'  "byline": {_value(doc.byline)},\n'
+        f'  "dateline": {_value(doc.dateline)},\n'
+        f'  "abstract": {_value(doc.abstract)},\n'
+        f'  "keywords": {_dumps(list(doc.keywords))},\n'
+        f'  "urgency": {_value(doc.urgency)},\n'
+        f'  "language": {_value(doc.language)},\n'
+        f'  "blocks": {blocks},\n'
+        f'  "source": {source},\n'
+        f'  "annotations": {annotations}\n}}\n'
+    )
 
 
 def document_json_bytes(document: Document) -> bytes:
@@ -83,7 +102,7 @@ def document_json_bytes(document: Document) -> bytes:
     :class:`~corpus.errors.ExportError` (code ``JSON_NOT_SERIALIZABLE``), never invalid output.
     """
     try:
-        text = _layout(document_to_dict(document))
+        text = _layout(document)
     except (TypeError, ValueError) as exc:
         raise ExportError(
             f"document {document.key!r} cannot be written as JSON: {exc}; fix the plugin that "
