@@ -375,7 +375,10 @@ class Plugins:
         """Call ``run`` per implementation in hook order, each bounded and failure-isolated."""
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls()[::-1]:
             try:
-                with deadline(timeout, impl.plugin_name, hook_name):
+                if timeout:
+                    with deadline(timeout, impl.plugin_name, hook_name):
+                        run(impl)
+                else:  # the common case, without a context manager per call
                     run(impl)
             except Exception as exc:
                 if fail_fast:

@@ -112,9 +112,11 @@ def check_paragraphs(doc: Document) -> Iterator[Finding]:
 def check_body_length(doc: Document, min_words: int) -> Iterator[Finding]:
     # Words are runs between white space; scripts written without spaces (Chinese, Japanese,
     # Thai) are judged by length instead, counting about five characters a word.
-    words = sum(len(block.text.split()) for block in doc.blocks)
     chars = sum(len(block.text) for block in doc.blocks)
-    if 0 < words < min_words and chars < min_words * 5:
+    if chars >= min_words * 5:  # long enough either way: skip counting words
+        return
+    words = sum(len(block.text.split()) for block in doc.blocks)
+    if 0 < words < min_words:
         yield _finding(
             doc,
             "SHORT_BODY",
@@ -139,6 +141,8 @@ def check_mojibake(doc: Document) -> Iterator[Finding]:
     candidates = [(doc.title, 1 if doc.source else None)]
     candidates += [(b.text, b.line_start) for b in doc.blocks]
     for text, line in candidates:
+        if text.isascii():  # mojibake is made of non-ASCII characters; isascii() is O(1)
+            continue
         chunk = looks_like_mojibake(text)
         if chunk is not None:
             yield _finding(
