@@ -42,7 +42,7 @@ from .plugins import Plugins, PluginSpec
 
 REPORT_NAME = "report.json"
 #: Files sent to a worker process at once: amortizes inter-process overhead.
-BATCH_SIZE = 16
+BATCH_SIZE = 64
 TMP_PREFIX = ".corpus-tmp-"
 
 
