@@ -1,6 +1,6 @@
 """NITF 3.6 exporter plugin: XML that validates against the official IPTC schema.
 
-The mapping is documented in ``docs/nitf.md``; the writing itself, with lxml, is
+The mapping is documented in ``docs/nitf.md``; the writing itself is
 :mod:`corpus.exporters.nitf_xml`, imported on the first export (every ``corpus`` command loads
 this plugin, few export). Its public names (``build_nitf_tree``, ``nitf_bytes``,
 ``nest_spans``, ``nitf_norm_date``, ``NITF_NS``...) are reachable from here too.

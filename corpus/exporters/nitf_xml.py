@@ -1,6 +1,9 @@
-"""Writing NITF 3.6 with lxml: documents become XML that validates against the official XSD.
+"""Writing NITF 3.6: documents become XML that validates against the official XSD.
 
 The exporter plugin (:mod:`corpus.exporters.nitf`) imports this module on the first export.
+There are two writers of one mapping: :func:`build_nitf_tree` builds an lxml tree (for formats
+that embed NITF), and :func:`nitf_bytes`, which exports use, writes the same bytes as text,
+several times faster; the tests hold them equal on generated documents.
 
 The mapping (model field -> element) is documented in ``docs/nitf.md``; the NITF reader and
 the NewsML-G2 exporter rely on it. Three things the schema makes us decide:
