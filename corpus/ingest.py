@@ -34,6 +34,7 @@ from .pipeline import (
     STATUS_WARNING,
     FileResult,
     default_key,
+    process_data,
     process_path,
     read_file_bytes,
     status_of,
@@ -44,6 +45,9 @@ REPORT_NAME = "report.json"
 #: Files sent to a worker process at once: amortizes inter-process overhead.
 BATCH_SIZE = 64
 TMP_PREFIX = ".corpus-tmp-"
+#: Files the parent read (to check the store) are handed to workers with their bytes up to
+#: this size; larger ones are read again there, so batches in flight stay small in memory.
+CARRY_LIMIT = 64 * 1024
 
 
 @attrs.frozen
@@ -72,6 +76,9 @@ class InputFile:
     root: str
     rel: str
     problem: Finding | None = None
+    #: The file's bytes when the parent already read them (to check the store), so they are
+    #: not read twice; None means the processing side reads the file.
+    data: bytes | None = attrs.field(default=None, repr=False, eq=False)
 
 
 # -- listing ---------------------------------------------------------------------------------
@@ -533,21 +540,28 @@ def _pool_context() -> tuple[Any, bool]:
     return multiprocessing.get_context("spawn"), False
 
 
+def process_item(
+    item: InputFile, plugins: Plugins, config: Config, options: IngestOptions
+) -> FileResult:
+    """One listed input through the pipeline, from its bytes if the parent already read them."""
+    common = {
+        "plugins": plugins,
+        "config": config,
+        "formats": options.formats,
+        "fail_fast": options.fail_fast,
+        "plugin_timeout": options.plugin_timeout,
+    }
+    if item.data is not None:
+        return process_data(item.data, item.rel, **common)
+    return process_path(item.path, item.rel, max_file_size=options.max_file_size, **common)
+
+
 def _worker_batch(items: list[InputFile]) -> list[FileResult]:
     options: IngestOptions = _worker_state["options"]
     writer: OutputWriter | None = _worker_state["writer"]
     results = []
     for item in items:
-        result = process_path(
-            item.path,
-            item.rel,
-            plugins=_worker_state["plugins"],
-            config=_worker_state["config"],
-            formats=options.formats,
-            fail_fast=options.fail_fast,
-            max_file_size=options.max_file_size,
-            plugin_timeout=options.plugin_timeout,
-        )
+        result = process_item(item, _worker_state["plugins"], _worker_state["config"], options)
         if writer is not None:
             result = writer.stage(result)
         # Only a store needs the whole document; otherwise send key and hash back (cheaper).
@@ -673,16 +687,7 @@ def _results(
             if isinstance(item, tuple):
                 yield item
                 continue
-            result = process_path(
-                item.path,
-                item.rel,
-                plugins=plugins,
-                config=config,
-                formats=options.formats,
-                fail_fast=options.fail_fast,
-                max_file_size=options.max_file_size,
-                plugin_timeout=options.plugin_timeout,
-            )
+            result = process_item(item, plugins, config, options)
             yield item, writer.stage(result) if writer is not None else result, False
         return
     ctx, forked = _pool_context()
@@ -764,6 +769,8 @@ def _pending(
                 findings = store_run.findings_of(key)
                 yield item, FileResult(item.rel, status_of(findings), findings), True
                 continue
+            if options.jobs <= 1 or len(data) <= CARRY_LIMIT:
+                item = attrs.evolve(item, data=data)
         yield item
 
 

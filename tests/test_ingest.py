@@ -97,6 +97,37 @@ def test_jobs_2_gives_the_same_output_as_jobs_1(plugins, tmp_path):
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_with_a_store_each_file_is_read_once_and_outputs_match(
+    plugins, tmp_path, monkeypatch, jobs
+):
+    import corpus.pipeline
+
+    src = tmp_path / "src"
+    shutil.copytree(ARTICLES, src)
+    plain = ingest(plugins, src, output=tmp_path / "plain", jobs=jobs)
+    opened: list[str] = []
+
+    def counting_open(path, *args, **kwargs):
+        opened.append(str(path))
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(corpus.pipeline, "open", counting_open, raising=False)
+    stored = ingest(
+        plugins, src, output=tmp_path / "stored", jobs=jobs, store=str(tmp_path / "c.db")
+    )
+    assert stored.files == plain.files
+    files = sorted(str(p) for p in src.rglob("*") if p.is_file())
+    # The parent reads every file once to check the store, and hands the bytes on: with one
+    # job nothing is read again; forked workers would count in their own process.
+    assert sorted(opened) == files
+    for rel in sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain").rglob("*.*")):
+        if rel.name != "report.json":
+            assert (tmp_path / "plain" / rel).read_bytes() == (
+                tmp_path / "stored" / rel
+            ).read_bytes()
+
+
 def test_bad_inputs_are_all_accounted_for(plugins, tmp_path):
     expected = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
     src = tmp_path / "bad"
