@@ -1,50 +1,58 @@
-"""``corpus ingest`` as a library call: walk sources, process files, write outputs and a report.
+"""``corpus ingest`` as a library call: list sources, process files, write outputs and a report.
 
-Memory stays flat as a corpus grows: files are listed lazily, processed one at a time (or a few
-per worker process), report entries are streamed to a temporary file, and only totals stay in
-memory. Outputs are written atomically (temporary file + rename) and never inside a source.
+This module runs the stages in order, in this process or in worker processes; the parts are
+modules of their own: :mod:`corpus.listing` (which files, in which order),
+:mod:`corpus.pipeline` (one file through reader, plugins and exporters), :mod:`corpus.outputs`
+(atomic writes without collisions) and :mod:`corpus.report` (the streamed report).
+
+Memory stays flat as a corpus grows: files are listed lazily, processed one at a time (or a
+batch per worker process), report entries are streamed to a temporary file, and only totals
+stay in memory. Outputs are written atomically and never inside a source.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import itertools
-import json
 import multiprocessing
 import os
-import shutil
 import signal
-import tempfile
-import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from .config import Config
-from .errors import ConfigError, CorpusError, OutputError
+from .errors import ConfigError, CorpusError
+from .listing import InputFile, iter_inputs
 from .model import Finding, Severity
+from .outputs import OutputWriter, discard_staged, quarantine_file
 from .pipeline import (
     DEFAULT_MAX_FILE_SIZE,
-    STATUS_OK,
     STATUS_REJECTED,
-    STATUS_WARNING,
     FileResult,
-    default_key,
     process_data,
     process_path,
     read_file_bytes,
     status_of,
 )
 from .plugins import Plugins, PluginSpec
+from .report import IngestReport
+
+__all__ = [
+    "IngestOptions",
+    "IngestReport",
+    "InputFile",
+    "OutputWriter",
+    "iter_inputs",
+    "process_item",
+    "run_ingest",
+]
 
 REPORT_NAME = "report.json"
 #: Files sent to a worker process at once: amortizes inter-process overhead.
 BATCH_SIZE = 64
-TMP_PREFIX = ".corpus-tmp-"
 #: Files the parent read (to check the store) are handed to workers with their bytes up to
 #: this size; larger ones are read again there, so batches in flight stay small in memory.
 CARRY_LIMIT = 64 * 1024
@@ -66,450 +74,6 @@ class IngestOptions:
     quarantine: str | None = None
     plugin_timeout: float | None = None
     arguments: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class InputFile:
-    """One listed input: where it is, its root, and its path relative to that root."""
-
-    path: str
-    root: str
-    rel: str
-    problem: Finding | None = None
-    #: The file's bytes when the parent already read them (to check the store), so they are
-    #: not read twice; None means the processing side reads the file.
-    data: bytes | None = attrs.field(default=None, repr=False, eq=False)
-
-
-# -- listing ---------------------------------------------------------------------------------
-
-
-def _display(name: str) -> str:
-    """A file name that JSON and terminals can carry (undecodable bytes become U+FFFD)."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def iter_inputs(sources: Sequence[str]) -> Iterator[InputFile]:
-    """Every file under ``sources``, sorted, lazily; problems become rejected entries.
-
-    Within a folder, files come first (sorted by name), then each subfolder in turn.
-    A file given directly has its folder as root. Hidden entries (names starting with ".") are
-    skipped, as version-control folders are. Symbolic links are followed, but a link back to a
-    folder already being walked is reported (SYMLINK_LOOP), never followed forever.
-    """
-    for source in sources:
-        src = Path(source)
-        if src.is_dir():
-            root = str(src)
-            st = src.stat()
-            yield from _walk(root, root, "", {(st.st_dev, st.st_ino)})
-        else:
-            yield InputFile(str(src), str(src.parent), _display(src.name))
-
-
-def _walk(root: str, folder: str, prefix: str, active: set[tuple[int, int]]) -> Iterator[InputFile]:
-    """Files under ``folder``; ``prefix`` is its path relative to ``root`` plus ``/`` (or "")."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        rel = prefix.rstrip("/") or "."
-        yield InputFile(folder, root, rel, _problem("FOLDER_UNREADABLE", exc, rel))
-        return
-    subfolders: list[tuple[str, str, tuple[int, int]]] = []
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        name = entry.name if entry.name.isascii() else _display(entry.name)
-        rel = prefix + name
-        problem = None
-        if name != entry.name:
-            problem = Finding(
-                "FILENAME_NOT_UTF8",
-                Severity.WARNING,
-                "file name is not valid UTF-8; undecodable bytes are shown as U+FFFD in keys "
-                "and outputs: rename the file",
-                path=rel,
-            )
-        try:
-            is_dir = entry.is_dir(follow_symlinks=True)
-        except OSError as exc:
-            yield InputFile(entry.path, root, rel, _problem("FILE_UNREADABLE", exc, rel))
-            continue
-        if is_dir:
-            try:
-                st = entry.stat(follow_symlinks=True)
-            except OSError as exc:
-                yield InputFile(entry.path, root, rel, _problem("FOLDER_UNREADABLE", exc, rel))
-                continue
-            ident = (st.st_dev, st.st_ino)
-            if ident in active:
-                yield InputFile(
-                    entry.path,
-                    root,
-                    rel,
-                    Finding(
-                        "SYMLINK_LOOP",
-                        Severity.ERROR,
-                        "symbolic link leads back to a folder already being read; remove the "
-                        "link or ingest its target directly",
-                        path=rel,
-                    ),
-                )
-                continue
-            subfolders.append((entry.path, rel + "/", ident))
-            continue
-        if entry.is_symlink() and not os.path.exists(entry.path):
-            yield InputFile(
-                entry.path,
-                root,
-                rel,
-                Finding(
-                    "BROKEN_SYMLINK",
-                    Severity.ERROR,
-                    "symbolic link points to nothing; fix or remove the link",
-                    path=rel,
-                ),
-            )
-            continue
-        yield InputFile(entry.path, root, rel, problem)
-    # Files of a folder come before its subfolders, so one folder's outputs are claimed
-    # together (see OutputWriter) and memory stays bounded by the largest folder.
-    for path, sub_prefix, ident in subfolders:
-        active.add(ident)
-        yield from _walk(root, path, sub_prefix, active)
-        active.discard(ident)
-
-
-def _problem(code: str, exc: OSError, rel: str) -> Finding:
-    return Finding(
-        code,
-        Severity.ERROR,
-        f"cannot read: {exc.strerror or exc}; check permissions and that the path exists",
-        path=rel,
-    )
-
-
-# -- the report ------------------------------------------------------------------------------
-
-
-_ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False)
-
-
-class IngestReport:
-    """Totals in memory; one entry per file streamed to a temporary JSON Lines file."""
-
-    def __init__(self, options: IngestOptions) -> None:
-        self.options = options
-        self.started = time.time()
-        self.finished: float | None = None
-        self.interrupted = False
-        self.totals: Counter[str] = Counter()
-        self.codes: Counter[str] = Counter()
-        self.store_counts: dict[str, int] | None = None
-        self._worst = -1
-        fd, self._entries_path = tempfile.mkstemp(prefix="corpus-report-", suffix=".jsonl")
-        self._entries = os.fdopen(fd, "w", encoding="utf-8")
-
-    def add(self, result: FileResult) -> None:
-        self.totals["files"] += 1
-        self.totals[result.status] += 1
-        self.totals["outputs"] += result.written
-        for finding in result.findings:
-            self.codes[finding.code] += 1
-            self._worst = max(self._worst, finding.severity.rank)
-        self._entries.write(_ENTRY_ENCODER.encode(result.to_report()) + "\n")
-
-    def close(self) -> None:
-        if not self._entries.closed:
-            self._entries.close()
-        self.finished = self.finished or time.time()
-
-    def cleanup(self) -> None:
-        self.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._entries_path)
-
-    def iter_entries(self) -> Iterator[dict[str, Any]]:
-        if not self._entries.closed:
-            self._entries.flush()
-        with open(self._entries_path, encoding="utf-8") as fh:
-            for line in fh:
-                yield json.loads(line)
-
-    @property
-    def files(self) -> list[dict[str, Any]]:
-        """Every report entry (loads them all: for tests and small runs)."""
-        return list(self.iter_entries())
-
-    def totals_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "files": self.totals["files"],
-            "ok": self.totals[STATUS_OK],
-            "warning": self.totals[STATUS_WARNING],
-            "rejected": self.totals[STATUS_REJECTED],
-            "outputs": self.totals["outputs"],
-            "codes": dict(sorted(self.codes.items())),
-        }
-        if self.store_counts is not None:
-            out["store"] = dict(self.store_counts)
-        return out
-
-    def header(self) -> dict[str, Any]:
-        return {
-            "sources": list(self.options.sources),
-            "output": self.options.output,
-            "formats": list(self.options.formats),
-            "started": _iso(self.started),
-            "finished": _iso(self.finished) if self.finished else None,
-            "interrupted": self.interrupted,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"run": self.header(), "files": self.files, "totals": self.totals_dict()}
-
-    def write(self, path: str | os.PathLike[str]) -> None:
-        """Write the JSON report atomically, streaming entries from disk."""
-        self.close()
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write('{\n"run": ' + json.dumps(self.header(), ensure_ascii=False))
-                out.write(',\n"files": [')
-                with open(self._entries_path, encoding="utf-8") as entries:
-                    for i, line in enumerate(entries):
-                        out.write(("\n" if i == 0 else ",\n") + line.rstrip("\n"))
-                out.write('\n],\n"totals": ' + json.dumps(self.totals_dict(), ensure_ascii=False))
-                out.write("\n}\n")
-            os.replace(tmp, target)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-
-    def fails(self, level: str) -> bool:
-        """Whether a finding reached ``level`` (``error``, ``warning``; ``never`` is never)."""
-        if level == "never":
-            return False
-        return self._worst >= Severity(level).rank
-
-    def summary_line(self) -> str:
-        t = self.totals_dict()
-        seconds = (self.finished or time.time()) - self.started
-        line = (
-            f"{t['files']} files: {t['ok']} ok, {t['warning']} with warnings, "
-            f"{t['rejected']} rejected; {t['outputs']} outputs written in {seconds:.1f}s"
-        )
-        if self.store_counts:
-            s = self.store_counts
-            line += (
-                f"; store: {s.get('new', 0)} new, {s.get('changed', 0)} changed, "
-                f"{s.get('unchanged', 0)} unchanged, {s.get('removed', 0)} removed"
-            )
-        if self.interrupted:
-            line += " (interrupted)"
-        return line
-
-
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-# -- writing outputs -------------------------------------------------------------------------
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` via a temporary file in the same folder and a rename.
-
-    A crash leaves either the old file or the new one under the final name, never half of one.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-
-
-_tmp_ids = itertools.count()
-
-
-def _filesystem_now(folder: str) -> int:
-    """The output file system's own clock (file times can lag ``time.time_ns()`` by ticks)."""
-    os.makedirs(folder, exist_ok=True)
-    fd, probe = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
-    try:
-        return os.fstat(fd).st_mtime_ns
-    finally:
-        os.close(fd)
-        _unlink_quietly(probe)
-
-
-class OutputWriter:
-    """Places each document's outputs under the output folder, refusing escapes and collisions.
-
-    Writing is two-phase so worker processes can do the slow part: :meth:`stage` writes each
-    output to a temporary file beside its target (in any process); :meth:`commit` (in the
-    parent, which sees every key) checks for collisions and renames, or removes the stage.
-    """
-
-    def __init__(self, output: str, extensions: dict[str, str]) -> None:
-        self.root = os.path.abspath(output)
-        self.extensions = dict(extensions)
-        self._folders: set[str] = set()
-        # Set by start() in the process that claims keys (worker processes only stage).
-        self._started_ns: int | None = None
-        # Keys derived from paths can only collide within one folder (a.txt and a.json), and
-        # the walk gives each folder's files together: remembering the current folder's keys
-        # keeps memory flat however large the corpus. Other keys (from a document_key plugin,
-        # or stored in a JSON input) are remembered as 8-byte digests, and checked against
-        # outputs this run already wrote in other folders.
-        self._folder: str | None = None
-        self._folder_keys: set[str] = set()
-        self._other_keys: set[int] = set()
-
-    @classmethod
-    def for_formats(cls, output: str, plugins: Plugins, formats: Sequence[str]) -> OutputWriter:
-        return cls(output, {fmt: plugins.exporters.get(fmt).extension for fmt in formats})
-
-    def claim(self, key: str, path: str) -> bool:
-        """Whether ``key`` (of the input at ``path``) is still free in this run; take it."""
-        folder = path.rpartition("/")[0]  # the input's folder: its files come together
-        if folder != self._folder:
-            self._folder, self._folder_keys = folder, set()
-        if key in self._folder_keys:
-            return False
-        derived = key == default_key(path)
-        if self._other_keys or not derived:
-            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
-            if digest in self._other_keys:
-                return False
-            if not derived:
-                if self._written_this_run(key):
-                    return False
-                self._other_keys.add(digest)
-        self._folder_keys.add(key)
-        return True
-
-    def start(self) -> None:
-        """Mark the start of the run, by the output file system's clock."""
-        self._started_ns = _filesystem_now(self.root)
-
-    def _written_this_run(self, key: str) -> bool:
-        if self._started_ns is None:
-            raise RuntimeError("OutputWriter.start() was not called before claiming keys")
-        for fmt in self.extensions:
-            try:
-                if os.stat(self.target(key, fmt)).st_mtime_ns >= self._started_ns:
-                    return True
-            except OSError:
-                continue
-        return False
-
-    def target(self, key: str, fmt: str) -> str:
-        target = os.path.normpath(os.path.join(self.root, key + self.extensions[fmt]))
-        if not target.startswith(self.root + os.sep):
-            raise OutputError(
-                f"output for key {key!r} would land outside the output folder",
-                code="UNSAFE_KEY",
-            )
-        return target
-
-    def outputs_exist(self, key: str) -> bool:
-        try:
-            return all(os.path.isfile(self.target(key, fmt)) for fmt in self.extensions)
-        except CorpusError:
-            return False
-
-    def stage(self, result: FileResult) -> FileResult:
-        """Write outputs to temporary files next to their targets; keep their paths."""
-        key = result.document_key
-        if not result.outputs or key is None:
-            return result
-        staged: dict[str, str] = {}
-        try:
-            for fmt, data in result.outputs.items():
-                folder = os.path.dirname(self.target(key, fmt))
-                if folder not in self._folders:
-                    os.makedirs(folder, exist_ok=True)
-                    self._folders.add(folder)
-                tmp = os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{next(_tmp_ids)}")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-                staged[fmt] = tmp
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                finally:
-                    os.close(fd)
-        except (CorpusError, OSError) as exc:
-            for tmp in staged.values():
-                _unlink_quietly(tmp)
-            return _output_failure(result, exc)
-        return attrs.evolve(result, outputs={}, staged=staged)
-
-    def commit(self, result: FileResult) -> FileResult:
-        """Rename staged outputs into place, unless another input already took the key."""
-        key = result.document_key
-        if not result.staged or key is None:
-            return result
-        try:
-            if not self.claim(key, result.path):
-                raise OutputError(
-                    f"another input in this run has the same key {key!r}, so both would write "
-                    "the same output; rename one of them",
-                    code="OUTPUT_COLLISION",
-                )
-            for fmt, tmp in result.staged.items():
-                os.replace(tmp, self.target(key, fmt))
-        except (CorpusError, OSError) as exc:
-            for tmp in result.staged.values():
-                _unlink_quietly(tmp)
-            return _output_failure(attrs.evolve(result, staged={}), exc)
-        return attrs.evolve(result, staged={}, written=len(result.staged))
-
-
-def discard_staged(result: FileResult) -> None:
-    """Remove the temporary files of outputs that will not be committed."""
-    for tmp in result.staged.values():
-        _unlink_quietly(tmp)
-
-
-def _output_failure(result: FileResult, exc: BaseException) -> FileResult:
-    if isinstance(exc, CorpusError):
-        finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
-    else:
-        finding = Finding(
-            "OUTPUT_UNWRITABLE",
-            Severity.ERROR,
-            f"cannot write output: {getattr(exc, 'strerror', None) or exc}; check the output "
-            "folder",
-            path=result.path,
-        )
-    return attrs.evolve(
-        result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
-    )
-
-
-def quarantine_file(item: InputFile, result: FileResult, folder: str) -> None:
-    """Copy a rejected input into ``folder`` with a ``.rejected.json`` sidecar saying why."""
-    target = Path(folder) / result.path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):  # unreadable or vanished: the sidecar still says why
-        shutil.copyfile(item.path, target)
-    sidecar = target.with_name(target.name + ".rejected.json")
-    write_atomic(
-        sidecar,
-        (json.dumps(result.to_report(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-    )
 
 
 # -- processing ------------------------------------------------------------------------------

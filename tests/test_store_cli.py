@@ -272,7 +272,7 @@ def test_export_with_a_plugin_exporter_reports_failures(run_cli, db, tmp_path, m
     )
     assert bad.exit_code == 1
     assert "EXPORT_FAILED" in bad.output and "world/duma@2" in bad.output
-    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert not [p for p in out.rglob("*") if p.name.startswith(".corpus-tmp-")]
     unknown = run_cli("export", "--store", db, "--to", "nosuch", "-o", out)
     assert unknown.exit_code == 2 and "UNKNOWN_FORMAT" in unknown.output
 

@@ -7,9 +7,7 @@ a file.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import attrs
 
 from ..errors import CorpusError, OutputError
 from ..model import Finding, Severity
+from ..outputs import write_atomic
 from ..pipeline import check_key
 from ..plugins import Plugins
 from .store import Store
@@ -34,20 +33,6 @@ def output_path(out_dir: Path, key: str, extension: str) -> Path:
     """Where the export of ``key`` goes: the key's path under ``out_dir`` plus the extension."""
     suffix = extension if not extension or extension.startswith(".") else f".{extension}"
     return out_dir.joinpath(*key.split("/")).with_name(key.rsplit("/", 1)[-1] + suffix)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def export_store(

@@ -1,0 +1,230 @@
+"""Writing outputs: atomically, under the output folder, without collisions.
+
+Every output goes to a temporary file (``.corpus-tmp-<pid>-...``) beside its target and is
+renamed into place, so no file under a final name is ever half written, even after kill -9.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .errors import CorpusError, OutputError
+from .model import Finding, Severity
+from .pipeline import STATUS_REJECTED, FileResult, default_key
+
+if TYPE_CHECKING:
+    from .listing import InputFile
+    from .plugins import Plugins
+
+#: Temporary files start with this, then the writing process's id and a dash.
+TMP_PREFIX = ".corpus-tmp-"
+
+
+def temp_prefix() -> str:
+    """The prefix of this process's temporary files (its id tells whether they are stale)."""
+    return f"{TMP_PREFIX}{os.getpid()}-"
+
+
+def unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` via a temporary file in the same folder and a rename.
+
+    A crash leaves either the old file or the new one under the final name, never half of one.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+
+
+_tmp_ids = itertools.count()
+
+
+def _filesystem_now(folder: str) -> int:
+    """The output file system's own clock (file times can lag ``time.time_ns()`` by ticks)."""
+    os.makedirs(folder, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=temp_prefix(), dir=folder)
+    try:
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
+        unlink_quietly(probe)
+
+
+class OutputWriter:
+    """Places each document's outputs under the output folder, refusing escapes and collisions.
+
+    Writing is two-phase so worker processes can do the slow part: :meth:`stage` writes each
+    output to a temporary file beside its target (in any process); :meth:`commit` (in the
+    parent, which sees every key) checks for collisions and renames, or removes the stage.
+    """
+
+    def __init__(self, output: str, extensions: dict[str, str]) -> None:
+        self.root = os.path.abspath(output)
+        self.extensions = dict(extensions)
+        self._folders: set[str] = set()
+        # Set by start() in the process that claims keys (worker processes only stage).
+        self._started_ns: int | None = None
+        # Keys derived from paths can only collide within one folder (a.txt and a.json), and
+        # the walk gives each folder's files together: remembering the current folder's keys
+        # keeps memory flat however large the corpus. Other keys (from a document_key plugin,
+        # or stored in a JSON input) are remembered as 8-byte digests, and checked against
+        # outputs this run already wrote in other folders.
+        self._folder: str | None = None
+        self._folder_keys: set[str] = set()
+        self._other_keys: set[int] = set()
+
+    @classmethod
+    def for_formats(cls, output: str, plugins: Plugins, formats: Sequence[str]) -> OutputWriter:
+        return cls(output, {fmt: plugins.exporters.get(fmt).extension for fmt in formats})
+
+    def claim(self, key: str, path: str) -> bool:
+        """Whether ``key`` (of the input at ``path``) is still free in this run; take it."""
+        folder = path.rpartition("/")[0]  # the input's folder: its files come together
+        if folder != self._folder:
+            self._folder, self._folder_keys = folder, set()
+        if key in self._folder_keys:
+            return False
+        derived = key == default_key(path)
+        if self._other_keys or not derived:
+            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+            if digest in self._other_keys:
+                return False
+            if not derived:
+                if self._written_this_run(key):
+                    return False
+                self._other_keys.add(digest)
+        self._folder_keys.add(key)
+        return True
+
+    def start(self) -> None:
+        """Mark the start of the run, by the output file system's clock."""
+        self._started_ns = _filesystem_now(self.root)
+
+    def _written_this_run(self, key: str) -> bool:
+        if self._started_ns is None:
+            raise RuntimeError("OutputWriter.start() was not called before claiming keys")
+        for fmt in self.extensions:
+            try:
+                if os.stat(self.target(key, fmt)).st_mtime_ns >= self._started_ns:
+                    return True
+            except OSError:
+                continue
+        return False
+
+    def target(self, key: str, fmt: str) -> str:
+        target = os.path.normpath(os.path.join(self.root, key + self.extensions[fmt]))
+        if not target.startswith(self.root + os.sep):
+            raise OutputError(
+                f"output for key {key!r} would land outside the output folder",
+                code="UNSAFE_KEY",
+            )
+        return target
+
+    def outputs_exist(self, key: str) -> bool:
+        try:
+            return all(os.path.isfile(self.target(key, fmt)) for fmt in self.extensions)
+        except CorpusError:
+            return False
+
+    def stage(self, result: FileResult) -> FileResult:
+        """Write outputs to temporary files next to their targets; keep their paths."""
+        key = result.document_key
+        if not result.outputs or key is None:
+            return result
+        staged: dict[str, str] = {}
+        try:
+            for fmt, data in result.outputs.items():
+                folder = os.path.dirname(self.target(key, fmt))
+                if folder not in self._folders:
+                    os.makedirs(folder, exist_ok=True)
+                    self._folders.add(folder)
+                tmp = os.path.join(folder, f"{temp_prefix()}{next(_tmp_ids)}")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+                staged[fmt] = tmp
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+        except (CorpusError, OSError) as exc:
+            for tmp in staged.values():
+                unlink_quietly(tmp)
+            return _output_failure(result, exc)
+        return attrs.evolve(result, outputs={}, staged=staged)
+
+    def commit(self, result: FileResult) -> FileResult:
+        """Rename staged outputs into place, unless another input already took the key."""
+        key = result.document_key
+        if not result.staged or key is None:
+            return result
+        try:
+            if not self.claim(key, result.path):
+                raise OutputError(
+                    f"another input in this run has the same key {key!r}, so both would write "
+                    "the same output; rename one of them",
+                    code="OUTPUT_COLLISION",
+                )
+            for fmt, tmp in result.staged.items():
+                os.replace(tmp, self.target(key, fmt))
+        except (CorpusError, OSError) as exc:
+            for tmp in result.staged.values():
+                unlink_quietly(tmp)
+            return _output_failure(attrs.evolve(result, staged={}), exc)
+        return attrs.evolve(result, staged={}, written=len(result.staged))
+
+
+def discard_staged(result: FileResult) -> None:
+    """Remove the temporary files of outputs that will not be committed."""
+    for tmp in result.staged.values():
+        unlink_quietly(tmp)
+
+
+def _output_failure(result: FileResult, exc: BaseException) -> FileResult:
+    if isinstance(exc, CorpusError):
+        finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
+    else:
+        finding = Finding(
+            "OUTPUT_UNWRITABLE",
+            Severity.ERROR,
+            f"cannot write output: {getattr(exc, 'strerror', None) or exc}; check the output "
+            "folder",
+            path=result.path,
+        )
+    return attrs.evolve(
+        result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
+    )
+
+
+def quarantine_file(item: InputFile, result: FileResult, folder: str) -> None:
+    """Copy a rejected input into ``folder`` with a ``.rejected.json`` sidecar saying why."""
+    target = Path(folder) / result.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # unreadable or vanished: the sidecar still says why
+        shutil.copyfile(item.path, target)
+    sidecar = target.with_name(target.name + ".rejected.json")
+    write_atomic(
+        sidecar,
+        (json.dumps(result.to_report(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    )

@@ -1,0 +1,147 @@
+"""The ingest report: one entry per input file, streamed to disk, and the run's totals.
+
+Only totals stay in memory; entries go to a temporary JSON Lines file as the run goes on and
+are copied into ``report.json`` (written atomically) at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .model import Severity
+from .outputs import temp_prefix, unlink_quietly
+from .pipeline import STATUS_OK, STATUS_REJECTED, STATUS_WARNING, FileResult
+
+if TYPE_CHECKING:
+    from .ingest import IngestOptions
+
+
+_ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+class IngestReport:
+    """Totals in memory; one entry per file streamed to a temporary JSON Lines file."""
+
+    def __init__(self, options: IngestOptions) -> None:
+        self.options = options
+        self.started = time.time()
+        self.finished: float | None = None
+        self.interrupted = False
+        self.totals: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.store_counts: dict[str, int] | None = None
+        self._worst = -1
+        fd, self._entries_path = tempfile.mkstemp(prefix="corpus-report-", suffix=".jsonl")
+        self._entries = os.fdopen(fd, "w", encoding="utf-8")
+
+    def add(self, result: FileResult) -> None:
+        self.totals["files"] += 1
+        self.totals[result.status] += 1
+        self.totals["outputs"] += result.written
+        for finding in result.findings:
+            self.codes[finding.code] += 1
+            self._worst = max(self._worst, finding.severity.rank)
+        self._entries.write(_ENTRY_ENCODER.encode(result.to_report()) + "\n")
+
+    def close(self) -> None:
+        if not self._entries.closed:
+            self._entries.close()
+        self.finished = self.finished or time.time()
+
+    def cleanup(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._entries_path)
+
+    def iter_entries(self) -> Iterator[dict[str, Any]]:
+        if not self._entries.closed:
+            self._entries.flush()
+        with open(self._entries_path, encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """Every report entry (loads them all: for tests and small runs)."""
+        return list(self.iter_entries())
+
+    def totals_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "files": self.totals["files"],
+            "ok": self.totals[STATUS_OK],
+            "warning": self.totals[STATUS_WARNING],
+            "rejected": self.totals[STATUS_REJECTED],
+            "outputs": self.totals["outputs"],
+            "codes": dict(sorted(self.codes.items())),
+        }
+        if self.store_counts is not None:
+            out["store"] = dict(self.store_counts)
+        return out
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "sources": list(self.options.sources),
+            "output": self.options.output,
+            "formats": list(self.options.formats),
+            "started": _iso(self.started),
+            "finished": _iso(self.finished) if self.finished else None,
+            "interrupted": self.interrupted,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.header(), "files": self.files, "totals": self.totals_dict()}
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write the JSON report atomically, streaming entries from disk."""
+        self.close()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write('{\n"run": ' + json.dumps(self.header(), ensure_ascii=False))
+                out.write(',\n"files": [')
+                with open(self._entries_path, encoding="utf-8") as entries:
+                    for i, line in enumerate(entries):
+                        out.write(("\n" if i == 0 else ",\n") + line.rstrip("\n"))
+                out.write('\n],\n"totals": ' + json.dumps(self.totals_dict(), ensure_ascii=False))
+                out.write("\n}\n")
+            os.replace(tmp, target)
+        except BaseException:
+            unlink_quietly(tmp)
+            raise
+
+    def fails(self, level: str) -> bool:
+        """Whether a finding reached ``level`` (``error``, ``warning``; ``never`` is never)."""
+        if level == "never":
+            return False
+        return self._worst >= Severity(level).rank
+
+    def summary_line(self) -> str:
+        t = self.totals_dict()
+        seconds = (self.finished or time.time()) - self.started
+        line = (
+            f"{t['files']} files: {t['ok']} ok, {t['warning']} with warnings, "
+            f"{t['rejected']} rejected; {t['outputs']} outputs written in {seconds:.1f}s"
+        )
+        if self.store_counts:
+            s = self.store_counts
+            line += (
+                f"; store: {s.get('new', 0)} new, {s.get('changed', 0)} changed, "
+                f"{s.get('unchanged', 0)} unchanged, {s.get('removed', 0)} removed"
+            )
+        if self.interrupted:
+            line += " (interrupted)"
+        return line
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
