@@ -223,6 +223,8 @@ def run_ingest(
         if store_run is not None:
             report.store_counts = store_run.finish(interrupted=report.interrupted)
             store_run.close()
+        if writer is not None:
+            report.stale_temps_removed = writer.stale_removed
         report.close()
         target = options.report_path or (
             str(Path(options.output) / REPORT_NAME) if options.output else None

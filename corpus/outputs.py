@@ -60,6 +60,53 @@ def write_atomic(target: Path, data: bytes) -> None:
 _tmp_ids = itertools.count()
 
 
+def _process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs on this machine (False when that cannot be told)."""
+    if pid == os.getpid() or os.name != "posix":  # elsewhere os.kill(pid, 0) would kill
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but belongs to another user
+        return False
+    return False
+
+
+def remove_stale_temps(folder: str, before_ns: int) -> int:
+    """Delete the temporary files a killed run left in ``folder``; how many were removed.
+
+    A temporary file is stale when the process named in it no longer runs and it is older
+    than ``before_ns`` (this run's start by the output file system's clock): files being
+    written right now, by this run or another, are never touched. Subfolders are not visited.
+    """
+    removed = 0
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return 0
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if not name.startswith(TMP_PREFIX):
+                continue
+            pid = name[len(TMP_PREFIX) :].partition("-")[0]
+            if not (pid.isascii() and pid.isdigit()):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_mtime_ns >= before_ns:
+                    continue
+            except OSError:
+                continue
+            if _process_gone(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
 def _filesystem_now(folder: str) -> int:
     """The output file system's own clock (file times can lag ``time.time_ns()`` by ticks)."""
     os.makedirs(folder, exist_ok=True)
@@ -83,6 +130,9 @@ class OutputWriter:
         self.root = os.path.abspath(output)
         self.extensions = dict(extensions)
         self._folders: set[str] = set()
+        #: Stale temporary files (of killed runs) removed from the folders this run wrote to.
+        self.stale_removed = 0
+        self._swept: set[str] = set()
         # Set by start() in the process that claims keys (worker processes only stage).
         self._started_ns: int | None = None
         # Keys derived from paths can only collide within one folder (a.txt and a.json), and
@@ -120,6 +170,14 @@ class OutputWriter:
     def start(self) -> None:
         """Mark the start of the run, by the output file system's clock."""
         self._started_ns = _filesystem_now(self.root)
+        self._sweep(self.root)
+
+    def _sweep(self, folder: str) -> None:
+        """Remove stale temporary files from ``folder``, once per run (see remove_stale_temps)."""
+        if folder in self._swept or self._started_ns is None:
+            return
+        self._swept.add(folder)
+        self.stale_removed += remove_stale_temps(folder, self._started_ns)
 
     def _written_this_run(self, key: str) -> bool:
         if self._started_ns is None:
@@ -187,7 +245,9 @@ class OutputWriter:
                     code="OUTPUT_COLLISION",
                 )
             for fmt, tmp in result.staged.items():
-                os.replace(tmp, self.target(key, fmt))
+                target = self.target(key, fmt)
+                os.replace(tmp, target)
+                self._sweep(os.path.dirname(target))
         except (CorpusError, OSError) as exc:
             for tmp in result.staged.values():
                 unlink_quietly(tmp)

@@ -38,6 +38,8 @@ class IngestReport:
         self.totals: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.store_counts: dict[str, int] | None = None
+        #: Temporary files of killed runs removed from the output folders this run wrote to.
+        self.stale_temps_removed = 0
         self._worst = -1
         fd, self._entries_path = tempfile.mkstemp(prefix="corpus-report-", suffix=".jsonl")
         self._entries = os.fdopen(fd, "w", encoding="utf-8")
@@ -94,6 +96,7 @@ class IngestReport:
             "started": _iso(self.started),
             "finished": _iso(self.finished) if self.finished else None,
             "interrupted": self.interrupted,
+            "stale_temps_removed": self.stale_temps_removed,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,6 +141,8 @@ class IngestReport:
                 f"; store: {s.get('new', 0)} new, {s.get('changed', 0)} changed, "
                 f"{s.get('unchanged', 0)} unchanged, {s.get('removed', 0)} removed"
             )
+        if self.stale_temps_removed:
+            line += f"; removed {self.stale_temps_removed} stale temporary files of killed runs"
         if self.interrupted:
             line += " (interrupted)"
         return line

@@ -205,6 +205,69 @@ def test_output_collision_is_rejected_not_overwritten(plugins, tmp_path):
     assert "everything" in finding["message"]
 
 
+def _dead_pid() -> int:
+    """The id of a process that has just exited (ids are not reused that fast)."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stale temporary files are only swept on POSIX")
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next(plugins, tmp_path):
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    shutil.copy(ARTICLES / "seed.txt", src / "sub" / "seed.txt")
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    dead = _dead_pid()
+    old = time.time() - 3600
+    stale = [out / "sub" / f".corpus-tmp-{dead}-7", out / f".corpus-tmp-{dead}-abc123"]
+    kept = [
+        out / "sub" / f".corpus-tmp-{os.getpid()}-9",  # a live process: may still be writing
+        out / "sub" / ".corpus-tmp-notapid",  # not a name corpus writes
+        out / "untouched" / f".corpus-tmp-{dead}-1",  # a folder this run does not write to
+    ]
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a file")
+        os.utime(path, (old, old))
+    report = ingest(plugins, src, output=out, jobs=2)
+    assert report.totals_dict()["ok"] == 1
+    assert not any(p.exists() for p in stale)
+    assert all(p.exists() for p in kept)
+    assert report.stale_temps_removed == 2
+    assert "removed 2 stale temporary files" in report.summary_line()
+    written = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert written["run"]["stale_temps_removed"] == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stale temporary files are only swept on POSIX")
+def test_only_old_temporary_files_of_gone_processes_are_stale(tmp_path):
+    from corpus.outputs import remove_stale_temps
+
+    dead = _dead_pid()
+    names = {
+        f".corpus-tmp-{dead}-1": 100,  # gone, old: stale
+        f".corpus-tmp-{dead}-2": 300,  # gone but newer than the cut-off: in flight elsewhere
+        f".corpus-tmp-{os.getpid()}-3": 100,  # alive
+        ".corpus-tmp-x-4": 100,  # no process id
+        f"corpus-tmp-{dead}-5": 100,  # not ours
+    }
+    for name, seconds in names.items():
+        (tmp_path / name).write_bytes(b"")
+        os.utime(tmp_path / name, ns=(seconds * 10**9, seconds * 10**9))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / f".corpus-tmp-{dead}-6").write_bytes(b"")
+    assert remove_stale_temps(str(tmp_path), before_ns=200 * 10**9) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*list(names)[1:], "sub"])
+    assert (tmp_path / "sub" / f".corpus-tmp-{dead}-6").exists()
+    assert remove_stale_temps(str(tmp_path / "missing"), before_ns=200 * 10**9) == 0
+
+
 def test_symlink_loop_is_reported_and_the_run_goes_on(plugins, tmp_path):
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
