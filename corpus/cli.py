@@ -22,14 +22,15 @@ from .cliutil import (
     AppState,
     echo_json,
     fail,
+    fail_on_option,
     get_state,
+    jobs_option,
+    json_option,
     show_progress,
 )
 from .config import load_config
 from .errors import CorpusError
 from .plugins import Plugins, PluginSpec
-
-FAIL_ON = click.Choice(["error", "warning", "never"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,21 +92,8 @@ def cli(
     metavar="NAME",
     help="Output format (repeatable; default: nitf and json). See `corpus formats`.",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Worker processes.",
-)
-@click.option(
-    "--fail-on",
-    type=FAIL_ON,
-    default="error",
-    show_default=True,
-    help="Exit 1 when any finding is at or above this severity.",
-)
+@jobs_option
+@fail_on_option
 @click.option(
     "--report",
     "report_path",
@@ -144,7 +132,7 @@ def cli(
     help="Copy rejected files here, each with a .rejected.json sidecar saying why.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@json_option("Print the report as JSON on stdout.")
 def ingest(
     sources: tuple[str, ...],
     output: str | None,
@@ -189,16 +177,10 @@ def ingest(
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option(
-    "--fail-on",
-    type=FAIL_ON,
-    default="error",
-    show_default=True,
-    help="Exit 1 when any finding is at or above this severity.",
-)
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True)
+@fail_on_option
+@jobs_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only findings, no summary line.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("Print the report as JSON.")
 def validate(sources: tuple[str, ...], fail_on: str, jobs: int, quiet: bool, as_json: bool) -> None:
     """Read and check SOURCES without writing anything; print every finding."""
     from .ingest import IngestOptions
@@ -277,7 +259,7 @@ def convert(file: str, fmt: str, reader: str | None) -> None:
 
 
 @cli.command(name="plugins")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 def plugins_command(as_json: bool) -> None:
     """List plugins: name, version, origin, enabled, and the hooks each implements."""
     rows = get_state().plugins.describe()
@@ -292,7 +274,7 @@ def plugins_command(as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 def formats(as_json: bool) -> None:
     """List readers and exporters with their names, extensions and media types."""
     plugins = get_state().plugins

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 import click
@@ -23,6 +24,39 @@ EXIT_FINDINGS = 1
 #: Usage error or trouble (click uses 2 for usage errors too).
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The levels ``--fail-on`` takes.
+FAIL_ON = click.Choice(["error", "warning", "never"])
+
+
+def json_option(help: str = "Machine-readable output.") -> Callable[[F], F]:
+    """``--json`` (as ``as_json``): every command that prints offers the same switch."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def fail_on_option(func: F) -> F:
+    """``--fail-on error|warning|never``: the exit-1 threshold of commands that report findings."""
+    return click.option(
+        "--fail-on",
+        type=FAIL_ON,
+        default="error",
+        show_default=True,
+        help="Exit 1 when any finding is at or above this severity.",
+    )(func)
+
+
+def jobs_option(func: F) -> F:
+    """``-j/--jobs N``: worker processes for commands that read many files."""
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Worker processes.",
+    )(func)
 
 
 @attrs.define

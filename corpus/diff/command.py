@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..cliutil import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_json, fail, get_state
+from ..cliutil import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_json, fail, get_state, json_option
 from ..errors import ConfigError, CorpusError, StoreError
 
 
@@ -60,7 +60,7 @@ def _load(spec: str, store: str | None, plugins):
     metavar="NAME",
     help="Output format: text, json, html, or one a plugin adds.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@json_option("Same as --format json.")
 @click.option(
     "--ignore",
     type=click.Choice(["cosmetic"]),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..cliutil import EXIT_FINDINGS, EXIT_OK, echo_json, fail, get_state
+from ..cliutil import EXIT_FINDINGS, EXIT_OK, echo_json, fail, get_state, json_option
 from ..errors import CorpusError
 from ..hookspecs import hookimpl
 
@@ -38,10 +38,6 @@ def store_option(func: F) -> F:
         default=None,
         help="The store file (default: $CORPUS_STORE, else ./corpus.db).",
     )(func)
-
-
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
 
 
 def open_store(store_path: str | None) -> Store:
@@ -83,7 +79,7 @@ def _run_line(run: RunInfo) -> str:
 def register_commands(cli: click.Group) -> None:
     @cli.command()
     @store_option
-    @json_option
+    @json_option()
     @click.option("-n", "--limit", type=click.IntRange(min=1), help="Show only the newest N.")
     def runs(store_path: str | None, as_json: bool, limit: int | None) -> None:
         """List ingest runs, newest first: start, end, status, counts, roots."""
@@ -97,7 +93,7 @@ def register_commands(cli: click.Group) -> None:
 
     @cli.command(name="ls")
     @store_option
-    @json_option
+    @json_option()
     @click.option("--since", metavar="DATE", help="Only documents changed at or after DATE.")
     def ls_command(store_path: str | None, as_json: bool, since: str | None) -> None:
         """List documents with their latest version and state (present or removed)."""
@@ -142,7 +138,7 @@ def register_commands(cli: click.Group) -> None:
 
     @cli.command()
     @store_option
-    @json_option
+    @json_option()
     @click.argument("key")
     def log(store_path: str | None, as_json: bool, key: str) -> None:
         """List the versions of KEY: time, size and what changed from the one before."""
@@ -171,7 +167,7 @@ def register_commands(cli: click.Group) -> None:
 
     @cli.command()
     @store_option
-    @json_option
+    @json_option()
     @click.argument("query")
     @click.option(
         "-n",
@@ -241,7 +237,7 @@ def register_commands(cli: click.Group) -> None:
 
     @cli.command()
     @store_option
-    @json_option
+    @json_option()
     def stats(store_path: str | None, as_json: bool) -> None:
         """Documents, versions, runs and sizes of the store."""
         from .records import RunInfo
