@@ -88,6 +88,7 @@ def test_arbitrary_text_raises_only_corpus_errors(text: str, codec: str):
 @SETTINGS
 @given(article_like)
 def test_line_endings_do_not_change_the_document(text: str):
+    text = text.replace("\r", "")  # a CR of its own would make "\r\r\n": two line ends
     lf = read_or_reject(text.encode("utf-8", "surrogatepass"))
     crlf = read_or_reject(text.replace("\n", "\r\n").encode("utf-8", "surrogatepass"))
     if lf is None:
