@@ -230,7 +230,7 @@ class OutputWriter:
             for tmp in staged.values():
                 unlink_quietly(tmp)
             return _output_failure(result, exc)
-        return attrs.evolve(result, outputs={}, staged=staged)
+        return result.with_outputs(staged)
 
     def commit(self, result: FileResult) -> FileResult:
         """Rename staged outputs into place, unless another input already took the key."""
@@ -247,12 +247,12 @@ class OutputWriter:
             for fmt, tmp in result.staged.items():
                 target = self.target(key, fmt)
                 os.replace(tmp, target)
-                self._sweep(os.path.dirname(target))
+                self._sweep(target.rpartition(os.sep)[0])
         except (CorpusError, OSError) as exc:
             for tmp in result.staged.values():
                 unlink_quietly(tmp)
-            return _output_failure(attrs.evolve(result, staged={}), exc)
-        return attrs.evolve(result, staged={}, written=len(result.staged))
+            return _output_failure(result.with_outputs({}), exc)
+        return result.with_outputs({}, written=len(result.staged))
 
 
 def discard_staged(result: FileResult) -> None:
