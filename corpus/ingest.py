@@ -12,8 +12,8 @@ stay in memory. Outputs are written atomically and never inside a source.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import multiprocessing
 import os
 import signal
 from collections import deque
@@ -39,6 +39,7 @@ from .pipeline import (
 )
 from .plugins import Plugins, PluginSpec
 from .report import IngestReport
+from .workers import WorkerDied, WorkerPool, default_context
 
 __all__ = [
     "IngestOptions",
@@ -95,13 +96,6 @@ def _worker_init(
     _worker_state["config"] = config
     _worker_state["options"] = options
     _worker_state["writer"] = OutputWriter(options.output, extensions) if extensions else None
-
-
-def _pool_context() -> tuple[Any, bool]:
-    """fork where the platform has it (instant start, plugins inherited), else spawn."""
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork"), True
-    return multiprocessing.get_context("spawn"), False
 
 
 def process_item(
@@ -256,17 +250,14 @@ def _results(
             result = process_item(item, plugins, config, options)
             yield item, writer.stage(result) if writer is not None else result, False
         return
-    ctx, forked = _pool_context()
-    with ctx.Pool(
-        options.jobs,
-        initializer=_worker_init,
-        initargs=(
-            plugins if forked else plugins.spec,
-            config,
-            options,
-            writer.extensions if writer else None,
-        ),
-    ) as pool:
+    ctx, forked = default_context()
+    initargs = (
+        plugins if forked else plugins.spec,
+        config,
+        options,
+        writer.extensions if writer else None,
+    )
+    with WorkerPool(ctx, options.jobs, _worker_batch, _worker_init, initargs) as pool:
         # A bounded window of batches in flight keeps memory flat and the order of inputs;
         # items decided here (skips, listing problems) wait in the window in their place.
         window: deque[Any] = deque()
@@ -274,7 +265,7 @@ def _results(
 
         def flush() -> None:
             if batch:
-                window.append((list(batch), pool.apply_async(_worker_batch, (list(batch),))))
+                window.append((list(batch), pool.submit(list(batch))))
                 batch.clear()
 
         def drain_one() -> Iterator[tuple[InputFile, FileResult, bool]]:
@@ -282,9 +273,20 @@ def _results(
             if len(entry) == 3:
                 yield entry
                 return
-            items, pending_results = entry
-            for item, result in zip(items, pending_results.get(), strict=True):
-                yield item, result, False
+            items, ticket = entry
+            try:
+                results = pool.result(ticket)
+            except WorkerDied:
+                if writer is not None:
+                    writer.worker_died()
+                results = _one_by_one(pool, items)
+            for index, (item, result) in enumerate(zip(items, results, strict=True)):
+                try:
+                    yield item, result, False
+                except GeneratorExit:  # stopped inside this batch: drop the rest's stages
+                    for rest in results[index + 1 :]:
+                        discard_staged(rest)
+                    raise
 
         try:
             for item in pending:
@@ -300,12 +302,43 @@ def _results(
             flush()
             while window:
                 yield from drain_one()
+            pool.close()
         finally:
             # Stopped early (interrupt, fail-fast): let in-flight work finish, drop its stages.
             for entry in window:
                 if len(entry) == 2:
-                    for result in entry[1].get():
-                        discard_staged(result)
+                    with contextlib.suppress(WorkerDied):
+                        for result in pool.result(entry[1]):
+                            discard_staged(result)
+
+
+def _one_by_one(pool: WorkerPool, items: list[InputFile]) -> list[FileResult]:
+    """A batch whose worker died, again file by file: only the file that kills is lost.
+
+    Files of the batch staged before the death left temporary files of a process that no
+    longer runs; :meth:`OutputWriter.worker_died` has them removed.
+    """
+    results = []
+    for item in items:
+        try:
+            (result,) = pool.result(pool.submit([item]))
+        except WorkerDied as died:
+            result = FileResult(
+                item.rel,
+                STATUS_REJECTED,
+                [
+                    Finding(
+                        "WORKER_DIED",
+                        Severity.ERROR,
+                        f"the worker process reading this file died ({died.how}), "
+                        "twice, the second time with this file alone; the system may have run "
+                        "out of memory: check the file's size, or run it with --jobs 1",
+                        path=item.rel,
+                    )
+                ],
+            )
+        results.append(result)
+    return results
 
 
 def _pending(

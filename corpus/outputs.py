@@ -133,6 +133,7 @@ class OutputWriter:
         #: Stale temporary files (of killed runs) removed from the folders this run wrote to.
         self.stale_removed = 0
         self._swept: set[str] = set()
+        self._sweep_before_ns: int | None = None
         # Set by start() in the process that claims keys (worker processes only stage).
         self._started_ns: int | None = None
         # Keys derived from paths can only collide within one folder (a.txt and a.json), and
@@ -177,7 +178,19 @@ class OutputWriter:
         if folder in self._swept or self._started_ns is None:
             return
         self._swept.add(folder)
-        self.stale_removed += remove_stale_temps(folder, self._started_ns)
+        before = self._sweep_before_ns or self._started_ns
+        self.stale_removed += remove_stale_temps(folder, before)
+
+    def worker_died(self) -> None:
+        """A worker process died mid-batch: its temporary files are stale from now on.
+
+        Folders already swept are swept again, and later sweeps take anything of a gone
+        process that is older than this moment, not only what is older than the run.
+        """
+        self._sweep_before_ns = _filesystem_now(self.root)
+        folders, self._swept = self._swept, set()
+        for folder in sorted(folders):
+            self._sweep(folder)
 
     def _written_this_run(self, key: str) -> bool:
         if self._started_ns is None:

@@ -142,7 +142,8 @@ class IngestReport:
                 f"{s.get('unchanged', 0)} unchanged, {s.get('removed', 0)} removed"
             )
         if self.stale_temps_removed:
-            line += f"; removed {self.stale_temps_removed} stale temporary files of killed runs"
+            n = self.stale_temps_removed
+            line += f"; removed {n} stale temporary files of killed processes"
         if self.interrupted:
             line += " (interrupted)"
         return line

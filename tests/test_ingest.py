@@ -128,6 +128,42 @@ def test_with_a_store_each_file_is_read_once_and_outputs_match(
             ).read_bytes()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="kills with POSIX signals")
+def test_a_worker_killed_by_one_file_costs_only_that_file(plugins, tmp_path):
+    import faulthandler
+
+    class Killer:
+        @hookimpl
+        def enrich(self, document):
+            if document.key.endswith("doomed"):
+                os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+
+    plugins.register(Killer(), name="killer")
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(150):
+        shutil.copy(ARTICLES / "seed.txt", src / f"a{i:03d}.txt")
+    shutil.copy(ARTICLES / "seed.txt", src / "a070doomed.txt")
+    faulthandler.dump_traceback_later(120, exit=True)  # a hang is the bug this looks for
+    try:
+        report = ingest(plugins, src, output=tmp_path / "out", jobs=2)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    entries = {e["path"]: e for e in report.files}
+    assert len(entries) == 151
+    doomed = entries.pop("a070doomed.txt")
+    assert doomed["status"] == "rejected"
+    (finding,) = doomed["findings"]
+    assert finding["code"] == "WORKER_DIED" and "killed by signal 9" in finding["message"]
+    assert {e["status"] for e in entries.values()} == {"ok"}
+    for name in entries:
+        stem = name.removesuffix(".txt")
+        assert (tmp_path / "out" / f"{stem}.xml").is_file()
+        assert (tmp_path / "out" / f"{stem}.json").is_file()
+    assert not (tmp_path / "out" / "a070doomed.xml").exists()
+    assert not list((tmp_path / "out").glob(".corpus-tmp-*"))  # the dead worker's stages
+
+
 def test_bad_inputs_are_all_accounted_for(plugins, tmp_path):
     expected = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
     src = tmp_path / "bad"
@@ -441,11 +477,12 @@ def _wait_for_outputs(out: Path, proc: subprocess.Popen, minimum: int) -> None:
 
 
 @pytest.mark.slow
-def test_sigint_finishes_current_document_writes_report_exits_130(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigint_finishes_current_document_writes_report_exits_130(tmp_path, jobs):
     src, out = tmp_path / "src", tmp_path / "out"
     make_corpus(src, 3000)
     proc = subprocess.Popen(
-        corpus_cmd("ingest", src, "-o", out, "--no-store"),
+        corpus_cmd("ingest", src, "-o", out, "--no-store", "--jobs", jobs),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,

@@ -1,0 +1,74 @@
+"""The ingest process pool: order, buffering, and a worker that dies."""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import sys
+
+import pytest
+
+from corpus.workers import WorkerDied, WorkerPool, default_context
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kills with POSIX signals")
+
+
+@pytest.fixture(autouse=True)
+def no_hang():
+    """A pool that waits forever is the bug these tests look for: fail instead of hanging."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+def _nothing() -> None:
+    pass
+
+
+def square_or_die(batch: list[int]) -> list[int]:
+    if -1 in batch:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if -2 in batch:
+        os._exit(3)
+    return [n * n for n in batch]
+
+
+def pool(jobs: int = 2) -> WorkerPool:
+    context, _ = default_context()
+    return WorkerPool(context, jobs, square_or_die, _nothing, ())
+
+
+def test_results_come_back_whatever_order_they_are_asked_in():
+    with pool() as p:
+        tickets = [p.submit([n, n + 1]) for n in range(0, 20, 2)]
+        assert {t.worker for t in tickets} == {0, 1}  # spread over both workers
+        assert p.result(tickets[-1]) == [18**2, 19**2]  # the others wait, buffered
+        assert [p.result(t) for t in tickets[:-1]] == [
+            [n * n, (n + 1) ** 2] for n in range(0, 18, 2)
+        ]
+        p.close()
+
+
+def test_a_killed_worker_fails_its_batches_and_is_replaced():
+    with pool(jobs=1) as p:
+        before = p.submit([2])
+        doomed = p.submit([-1])
+        also_held = p.submit([3])  # queued behind the killing batch in the same worker
+        assert p.result(before) == [4]
+        with pytest.raises(WorkerDied) as died:
+            p.result(doomed)
+        assert died.value.how == "killed by signal 9"
+        with pytest.raises(WorkerDied):
+            p.result(also_held)
+        assert p.result(p.submit([5])) == [25]  # a fresh worker took its place
+        p.close()
+
+
+def test_a_worker_that_exits_is_reported_with_its_status():
+    with pool(jobs=2) as p:
+        with pytest.raises(WorkerDied) as died:
+            p.result(p.submit([-2]))
+        assert died.value.how == "exit status 3"
+        assert [p.result(p.submit([n])) for n in range(4)] == [[0], [1], [4], [9]]
+        p.close()
