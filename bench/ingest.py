@@ -16,6 +16,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -159,17 +160,27 @@ def speed(n: int, work: Path, repeat: int = 1) -> None:
         ("corpus --jobs 2", lambda out: run_corpus(src, out, 2)),
     )
     best: dict[str, float] = {}
+    rounds: list[dict[str, float]] = []
     for _ in range(repeat):  # rounds interleave the phases, so drifts hit them alike
+        times: dict[str, float] = {}
         for name, fn in phases:
             out = work / name.replace(" ", "_").replace("-", "")
             seconds, result = timed(fn, out)
+            times[name] = seconds
             best[name] = min(best.get(name, seconds), seconds)
             print(f"{name:<18} {seconds:7.2f} s  {n / seconds:8.0f} docs/s   ({result})")
             shutil.rmtree(out)
+        rounds.append(times)
     base, one, two = best["baseline"], best["corpus --jobs 1"], best["corpus --jobs 2"]
     print(f"best: baseline {base:.2f} s, --jobs 1 {one:.2f} s, --jobs 2 {two:.2f} s")
     print(f"ratio --jobs 1 / baseline: {one / base:.2f}x  (target <= 2.0x)")
     print(f"speed-up --jobs 2 vs --jobs 1: {one / two:.2f}x  (target >= 1.6x)")
+    if repeat > 1:
+        # Within a round the phases run back to back, under the same load: the median of the
+        # per-round figures is the steadier one on a shared machine.
+        ratio = statistics.median(r["corpus --jobs 1"] / r["baseline"] for r in rounds)
+        gain = statistics.median(r["corpus --jobs 1"] / r["corpus --jobs 2"] for r in rounds)
+        print(f"median of rounds: ratio {ratio:.2f}x, speed-up {gain:.2f}x")
 
 
 def peak_rss(n: int, work: Path) -> float:
