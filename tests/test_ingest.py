@@ -97,6 +97,23 @@ def test_jobs_2_gives_the_same_output_as_jobs_1(plugins, tmp_path):
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes()
 
 
+def test_spawned_workers_give_the_same_output(plugins, tmp_path, monkeypatch):
+    """Where fork is missing (macOS, Windows) workers are spawned and load the plugin spec."""
+    import multiprocessing
+
+    import corpus.ingest
+
+    one = ingest(plugins, ARTICLES, output=tmp_path / "one", jobs=1)
+    spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(corpus.ingest, "default_context", lambda: (spawn, False))
+    two = ingest(plugins, ARTICLES, output=tmp_path / "two", jobs=2)
+    assert one.files == two.files
+    for path in sorted((tmp_path / "one").rglob("*.*")):
+        rel = path.relative_to(tmp_path / "one")
+        if rel.name != "report.json":
+            assert path.read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_with_a_store_each_file_is_read_once_and_outputs_match(
     plugins, tmp_path, monkeypatch, jobs
