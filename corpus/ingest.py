@@ -39,7 +39,7 @@ from .pipeline import (
 )
 from .plugins import Plugins, PluginSpec
 from .report import IngestReport
-from .workers import WorkerDied, WorkerPool, default_context
+from .workers import WorkerDied, WorkerError, WorkerPool, default_context
 
 __all__ = [
     "IngestOptions",
@@ -280,6 +280,8 @@ def _results(
                 if writer is not None:
                     writer.worker_died()
                 results = _one_by_one(pool, items)
+            except WorkerError:  # a bug outside the per-file guard: find the file it hit
+                results = _one_by_one(pool, items)
             for index, (item, result) in enumerate(zip(items, results, strict=True)):
                 try:
                     yield item, result, False
@@ -323,20 +325,24 @@ def _one_by_one(pool: WorkerPool, items: list[InputFile]) -> list[FileResult]:
         try:
             (result,) = pool.result(pool.submit([item]))
         except WorkerDied as died:
-            result = FileResult(
-                item.rel,
-                STATUS_REJECTED,
-                [
-                    Finding(
-                        "WORKER_DIED",
-                        Severity.ERROR,
-                        f"the worker process reading this file died ({died.how}), "
-                        "twice, the second time with this file alone; the system may have run "
-                        "out of memory: check the file's size, or run it with --jobs 1",
-                        path=item.rel,
-                    )
-                ],
+            finding = Finding(
+                "WORKER_DIED",
+                Severity.ERROR,
+                f"the worker process reading this file died ({died.how}), twice, the second "
+                "time with this file alone; the system may have run out of memory: check the "
+                "file's size, or run it with --jobs 1",
+                path=item.rel,
             )
+            result = FileResult(item.rel, STATUS_REJECTED, [finding])
+        except WorkerError as error:
+            finding = Finding(
+                "INTERNAL_ERROR",
+                Severity.ERROR,
+                f"internal error in a worker process ({error}); this is a bug in corpus or a "
+                "plugin: please report it with this file",
+                path=item.rel,
+            )
+            result = FileResult(item.rel, STATUS_REJECTED, [finding])
         results.append(result)
     return results
 

@@ -34,6 +34,13 @@ class WorkerDied(Exception):
         super().__init__(f"worker process ended unexpectedly ({self.how})")
 
 
+class WorkerError(Exception):
+    """``function`` raised in the worker (or its answer could not be sent); the worker lives on.
+
+    Carries the exception's type and message as text: the exception itself may not pickle.
+    """
+
+
 def _serve(conn: Any, initializer: Callable[..., None], initargs: Sequence[Any], function: Any):
     """A worker's life: set up once, then answer each batch until told to stop."""
     initializer(*initargs)
@@ -44,7 +51,11 @@ def _serve(conn: Any, initializer: Callable[..., None], initargs: Sequence[Any],
             return
         if batch is None:
             return
-        conn.send(function(batch))
+        try:
+            answer = function(batch)
+            conn.send(answer)  # pickles first, so a failure here has sent nothing
+        except Exception as exc:
+            conn.send(WorkerError(f"{type(exc).__name__}: {exc}"))
 
 
 @attrs.define
@@ -68,7 +79,8 @@ class WorkerPool:
 
     Results may be asked for in any order; answers that arrive first are kept until asked
     for (at most the batches in flight). A dead worker is replaced at once; each batch it held
-    raises :class:`WorkerDied` when its result is asked for.
+    raises :class:`WorkerDied` when its result is asked for. A batch whose function raised
+    raises :class:`WorkerError`, and its worker goes on.
     """
 
     def __init__(
@@ -85,7 +97,8 @@ class WorkerPool:
         self._initargs = tuple(initargs)
         self._next_number = 0
         self._ready: dict[int, list[Any]] = {}
-        self._lost: dict[int, WorkerDied] = {}
+        #: Batches that will not be answered, with the exception to raise for each.
+        self._lost: dict[int, WorkerDied | WorkerError] = {}
         self._workers: list[_Worker] = []
         for _ in range(jobs):
             self._workers.append(self._start())
@@ -115,7 +128,10 @@ class WorkerPool:
         return ticket
 
     def result(self, ticket: Ticket) -> list[Any]:
-        """The results of a submitted batch, waiting for them; raises :class:`WorkerDied`."""
+        """The results of a batch, waiting for them.
+
+        Raises :class:`WorkerDied` if its worker died, :class:`WorkerError` if it raised.
+        """
         while True:
             if ticket.number in self._ready:
                 return self._ready.pop(ticket.number)
@@ -132,7 +148,11 @@ class WorkerPool:
         except (EOFError, OSError):
             self._bury(index)
             return
-        self._ready[worker.in_flight.popleft()] = answer
+        number = worker.in_flight.popleft()
+        if isinstance(answer, WorkerError):
+            self._lost[number] = answer
+        else:
+            self._ready[number] = answer
 
     def _bury(self, index: int) -> None:
         """Record every batch of a dead worker as lost, and start a fresh one in its place."""

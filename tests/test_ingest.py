@@ -181,6 +181,26 @@ def test_a_worker_killed_by_one_file_costs_only_that_file(plugins, tmp_path):
     assert not list((tmp_path / "out").glob(".corpus-tmp-*"))  # the dead worker's stages
 
 
+def test_an_error_escaping_a_worker_batch_costs_only_its_file(plugins, tmp_path, monkeypatch):
+    import corpus.ingest
+
+    real = corpus.ingest._worker_batch
+
+    def buggy(items):
+        if any(item.rel == "seed.txt" for item in items):
+            raise RuntimeError("a bug outside the per-file guard")
+        return real(items)
+
+    monkeypatch.setattr(corpus.ingest, "_worker_batch", buggy)  # forked workers inherit it
+    report = ingest(plugins, ARTICLES, output=tmp_path / "out", jobs=2)
+    entries = {e["path"]: e for e in report.files}
+    seed = entries.pop("seed.txt")
+    assert [f["code"] for f in seed["findings"]] == ["INTERNAL_ERROR"]
+    assert "RuntimeError: a bug outside the per-file guard" in seed["findings"][0]["message"]
+    assert all(e["status"] != "rejected" for e in entries.values())
+    assert len(entries) == len(article_files()) - 1
+
+
 def test_bad_inputs_are_all_accounted_for(plugins, tmp_path):
     expected = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
     src = tmp_path / "bad"

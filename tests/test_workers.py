@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from corpus.workers import WorkerDied, WorkerPool, default_context
+from corpus.workers import WorkerDied, WorkerError, WorkerPool, default_context
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kills with POSIX signals")
 
@@ -31,6 +31,10 @@ def square_or_die(batch: list[int]) -> list[int]:
         os.kill(os.getpid(), signal.SIGKILL)
     if -2 in batch:
         os._exit(3)
+    if -3 in batch:
+        raise ValueError("no negative squares")
+    if -4 in batch:
+        return [lambda: None]  # cannot be pickled back
     return [n * n for n in batch]
 
 
@@ -71,4 +75,16 @@ def test_a_worker_that_exits_is_reported_with_its_status():
             p.result(p.submit([-2]))
         assert died.value.how == "exit status 3"
         assert [p.result(p.submit([n])) for n in range(4)] == [[0], [1], [4], [9]]
+        p.close()
+
+
+@pytest.mark.parametrize("poison", [-3, -4])
+def test_an_exception_in_a_batch_is_raised_in_the_parent_and_the_worker_lives_on(poison):
+    with pool(jobs=1) as p:
+        first = p.submit([poison])
+        second = p.submit([6])
+        with pytest.raises(WorkerError) as error:
+            p.result(first)
+        assert ("ValueError: no negative squares" if poison == -3 else "pickle") in str(error.value)
+        assert p.result(second) == [36]
         p.close()
