@@ -427,6 +427,32 @@ def test_file_size_limit(run_cli, tmp_path):
     assert result.exit_code == 1
 
 
+@pytest.mark.parametrize("limit", [None, 10_000, 50])
+def test_a_file_that_grows_after_fstat_is_read_whole_and_judged_by_its_bytes(
+    tmp_path, monkeypatch, limit
+):
+    import corpus.pipeline
+    from corpus.errors import InputRejected
+    from corpus.pipeline import read_file_bytes
+
+    path = tmp_path / "a.txt"
+    data = b"x" * 100
+    path.write_bytes(data)
+    real_fstat = os.fstat
+
+    def stale_fstat(fd):  # the size seen before a writer appended 90 bytes
+        result = real_fstat(fd)
+        return os.stat_result((*result[:6], 10, *result[7:]))
+
+    monkeypatch.setattr(corpus.pipeline.os, "fstat", stale_fstat)
+    if limit is not None and limit < len(data):
+        with pytest.raises(InputRejected) as rejected:
+            read_file_bytes(path, "a.txt", limit)
+        assert rejected.value.code == "FILE_TOO_LARGE" and str(limit + 1) in str(rejected.value)
+    else:
+        assert read_file_bytes(path, "a.txt", limit) == data
+
+
 def test_validate_prints_findings_and_writes_nothing(run_cli, tmp_path):
     result = run_cli("validate", BAD)
     assert result.exit_code == 1
