@@ -37,6 +37,7 @@ def temp_prefix() -> str:
 
 
 def unlink_quietly(path: str) -> None:
+    """Remove a file if it is there; clean-up must not hide the error that called for it."""
     with contextlib.suppress(OSError):
         os.unlink(path)
 
