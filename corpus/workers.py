@@ -1,18 +1,23 @@
 """A small process pool for ingest: batches go out over pipes, a dead worker is reported.
 
 ``multiprocessing.Pool`` waits forever for the result of a worker that was killed (by the
-out-of-memory killer, say, on one enormous file), and runs three threads in the parent that
-contend with the main thread for the GIL on every batch. Ingest needs less and more: a few
-batches in flight, results in the order asked for, and a worker's death as an error it can
-report. Each worker here has one duplex pipe; the parent sends a batch to the worker with the
-least work in flight, and reads each worker's answers in the order it sent the batches (a pipe
-keeps order), so neither threads nor tags are needed.
+out-of-memory killer, say, on one enormous file). Ingest needs a few batches in flight,
+results in the order asked for, and a worker's death as an error it can report. Each worker
+here has one duplex pipe, and the parent reads each worker's answers in the order it sent the
+batches (a pipe keeps order), so answers need no tags.
+
+Sending happens on one background thread. A batch and an answer can each be larger than a
+pipe's buffer; if the main thread sent, it could block writing a batch to a worker that is
+itself blocked writing an answer nobody reads. With the sender apart, the main thread is
+always free to read, so both sides always make progress.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -58,6 +63,25 @@ def _serve(conn: Any, initializer: Callable[..., None], initargs: Sequence[Any],
             conn.send(WorkerError(f"{type(exc).__name__}: {exc}"))
 
 
+#: What the sender thread is told: send a batch (or a worker's stop sentinel), close a
+#: connection once everything queued before has gone, or stop.
+_SEND, _CLOSE, _STOP = "send", "close", "stop"
+
+
+def _send_all(outbox: queue.SimpleQueue) -> None:
+    """The sender thread: sends in the order things were queued, until told to stop."""
+    while True:
+        what, conn, payload = outbox.get()
+        if what == _STOP:
+            return
+        if what == _CLOSE:
+            conn.close()
+            continue
+        # A dead worker's pipe fails the send; the main thread learns of the death on read.
+        with contextlib.suppress(OSError):
+            conn.send(payload)
+
+
 @attrs.define
 class _Worker:
     process: Any
@@ -99,9 +123,13 @@ class WorkerPool:
         self._ready: dict[int, list[Any]] = {}
         #: Batches that will not be answered, with the exception to raise for each.
         self._lost: dict[int, WorkerDied | WorkerError] = {}
-        self._workers: list[_Worker] = []
-        for _ in range(jobs):
-            self._workers.append(self._start())
+        # Workers first: forking while another thread runs is what fork handles worst.
+        self._workers: list[_Worker] = [self._start() for _ in range(jobs)]
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._sender = threading.Thread(
+            target=_send_all, args=(self._outbox,), name="corpus-sender", daemon=True
+        )
+        self._sender.start()
 
     def _start(self) -> _Worker:
         parent_end, child_end = self._context.Pipe(duplex=True)
@@ -115,16 +143,13 @@ class WorkerPool:
         return _Worker(process, parent_end)
 
     def submit(self, batch: list[Any]) -> Ticket:
-        """Send ``batch`` to the worker with the fewest batches in flight."""
+        """Queue ``batch`` for the worker with the fewest batches in flight; never blocks."""
         index = min(range(len(self._workers)), key=lambda i: len(self._workers[i].in_flight))
         ticket = Ticket(self._next_number, index)
         self._next_number += 1
         worker = self._workers[index]
         worker.in_flight.append(ticket.number)
-        # If it died, the send fails or not; either way the next read from it says so, for
-        # every batch it held.
-        with contextlib.suppress(OSError):
-            worker.conn.send(batch)
+        self._outbox.put((_SEND, worker.conn, batch))
         return ticket
 
     def result(self, ticket: Ticket) -> list[Any]:
@@ -164,27 +189,34 @@ class WorkerPool:
         died = WorkerDied(dead.process.exitcode)
         for number in dead.in_flight:
             self._lost[number] = died
-        dead.conn.close()
+        # Closed by the sender, after whatever it still has queued for it: closing it here
+        # could free the descriptor for reuse while the sender writes to it.
+        self._outbox.put((_CLOSE, dead.conn, None))
         self._workers[index] = self._start()
 
     def close(self) -> None:
         """Stop the workers once they have answered everything sent to them."""
         for worker in self._workers:
-            with contextlib.suppress(OSError):
-                worker.conn.send(None)
-        self._join()
+            self._outbox.put((_SEND, worker.conn, None))
+        self._stop_sender()
+        for worker in self._workers:
+            worker.process.join()
+            worker.conn.close()
 
     def terminate(self) -> None:
         """Stop the workers now; batches still in flight are dropped."""
         for worker in self._workers:
             if worker.process.is_alive():
                 worker.process.terminate()
-        self._join()
-
-    def _join(self) -> None:
+        self._stop_sender()  # its sends to the stopped workers fail and are dropped
         for worker in self._workers:
             worker.process.join()
             worker.conn.close()
+
+    def _stop_sender(self) -> None:
+        if self._sender.is_alive():
+            self._outbox.put((_STOP, None, None))
+            self._sender.join()
 
     def __enter__(self) -> WorkerPool:
         return self

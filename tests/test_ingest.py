@@ -114,6 +114,23 @@ def test_spawned_workers_give_the_same_output(plugins, tmp_path, monkeypatch):
             assert path.read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
 
 
+def test_store_with_workers_moves_batches_larger_than_a_pipe_buffer(plugins, tmp_path):
+    """Files read by the parent travel with their bytes, and results carry whole documents."""
+    import faulthandler
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(300):
+        shutil.copy(ARTICLES / "seed.txt", src / f"a{i:03d}.txt")
+    faulthandler.dump_traceback_later(120, exit=True)  # a deadlock is the bug this looks for
+    try:
+        report = ingest(plugins, src, output=tmp_path / "out", jobs=2, store=str(tmp_path / "c.db"))
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert report.totals_dict()["ok"] == 300
+    assert report.store_counts["new"] == 300
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_with_a_store_each_file_is_read_once_and_outputs_match(
     plugins, tmp_path, monkeypatch, jobs

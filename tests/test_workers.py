@@ -35,6 +35,8 @@ def square_or_die(batch: list[int]) -> list[int]:
         raise ValueError("no negative squares")
     if -4 in batch:
         return [lambda: None]  # cannot be pickled back
+    if batch and isinstance(batch[0], bytes):
+        return [b[::-1] * 2 for b in batch]
     return [n * n for n in batch]
 
 
@@ -87,4 +89,14 @@ def test_an_exception_in_a_batch_is_raised_in_the_parent_and_the_worker_lives_on
             p.result(first)
         assert ("ValueError: no negative squares" if poison == -3 else "pickle") in str(error.value)
         assert p.result(second) == [36]
+        p.close()
+
+
+def test_batches_and_answers_larger_than_a_pipe_buffer_do_not_deadlock():
+    # Several big batches queued for one worker whose big answers nobody has read yet: a
+    # parent that sent on its main thread would block, the worker blocked on its answer.
+    payloads = [bytes([i]) * 300_000 for i in range(6)]
+    with pool(jobs=1) as p:
+        tickets = [p.submit([payload]) for payload in payloads]
+        assert [p.result(t) for t in tickets] == [[b * 2] for b in payloads]
         p.close()
