@@ -46,20 +46,18 @@ def _corpus(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_entry_point_plugin_annotation_reaches_json_output(installed_stamp, tmp_path):
+def _ingest_seed_annotations(site: Path, tmp_path: Path, *options: str) -> dict:
+    """Ingest the seed article in a subprocess (``options`` go before ``ingest``)."""
     out = tmp_path / "out"
-    proc = _corpus(
-        installed_stamp,
-        "ingest",
-        str(FIXTURES / "articles" / "seed.txt"),
-        "-o",
-        str(out),
-        "--no-store",
-        cwd=tmp_path,
-    )
+    seed = str(FIXTURES / "articles" / "seed.txt")
+    proc = _corpus(site, *options, "ingest", seed, "-o", str(out), "--no-store", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    data = json.loads((out / "seed.json").read_text(encoding="utf-8"))
-    assert data["annotations"]["stamp"] == {"paragraphs": 13, "stamped_by": "corpus-stamp"}
+    return json.loads((out / "seed.json").read_text(encoding="utf-8"))["annotations"]
+
+
+def test_entry_point_plugin_annotation_reaches_json_output(installed_stamp, tmp_path):
+    annotations = _ingest_seed_annotations(installed_stamp, tmp_path)
+    assert annotations["stamp"] == {"paragraphs": 13, "stamped_by": "corpus-stamp"}
 
 
 def test_entry_point_plugin_is_listed_with_its_version(installed_stamp, tmp_path):
@@ -73,18 +71,5 @@ def test_entry_point_plugin_is_listed_with_its_version(installed_stamp, tmp_path
 
 
 def test_disabled_entry_point_plugin_does_not_run(installed_stamp, tmp_path):
-    out = tmp_path / "out"
-    proc = _corpus(
-        installed_stamp,
-        "--disable-plugin",
-        "stamp",
-        "ingest",
-        str(FIXTURES / "articles" / "seed.txt"),
-        "-o",
-        str(out),
-        "--no-store",
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads((out / "seed.json").read_text(encoding="utf-8"))
-    assert "stamp" not in data["annotations"]
+    annotations = _ingest_seed_annotations(installed_stamp, tmp_path, "--disable-plugin", "stamp")
+    assert "stamp" not in annotations
