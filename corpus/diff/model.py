@@ -52,6 +52,18 @@ def _ints(value: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in value)
 
 
+#: The fields word changes and sentence operations share, in their JSON order.
+_RANGE_FIELDS = ("op", "old_start", "old_end", "new_start", "new_end")
+
+
+def _ranges_dict(item: WordChange | SentenceOp) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in _RANGE_FIELDS}
+
+
+def _ranges_from(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in _RANGE_FIELDS}
+
+
 @attrs.frozen
 class WordChange:
     """One run of changed tokens: ``old[old_start:old_end]`` became ``new[new_start:new_end]``.
@@ -72,25 +84,12 @@ class WordChange:
     cls: str = SUBSTANTIVE
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "op": self.op,
-            "old_start": self.old_start,
-            "old_end": self.old_end,
-            "new_start": self.new_start,
-            "new_end": self.new_end,
-            "old": self.old,
-            "new": self.new,
-            "class": self.cls,
-        }
+        return {**_ranges_dict(self), "old": self.old, "new": self.new, "class": self.cls}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WordChange:
         return cls(
-            op=data["op"],
-            old_start=data["old_start"],
-            old_end=data["old_end"],
-            new_start=data["new_start"],
-            new_end=data["new_end"],
+            **_ranges_from(data),
             old=data["old"],
             new=data["new"],
             cls=data.get("class", SUBSTANTIVE),
@@ -128,13 +127,7 @@ class SentenceOp:
     similarity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "op": self.op,
-            "old_start": self.old_start,
-            "old_end": self.old_end,
-            "new_start": self.new_start,
-            "new_end": self.new_end,
-        }
+        out = _ranges_dict(self)
         if self.cls is not None:
             out["class"] = self.cls
         if self.similarity is not None:
@@ -146,11 +139,7 @@ class SentenceOp:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SentenceOp:
         return cls(
-            op=data["op"],
-            old_start=data["old_start"],
-            old_end=data["old_end"],
-            new_start=data["new_start"],
-            new_end=data["new_end"],
+            **_ranges_from(data),
             cls=data.get("class"),
             changes=tuple(WordChange.from_dict(c) for c in data.get("changes", ())),
             similarity=data.get("similarity"),
