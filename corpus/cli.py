@@ -212,6 +212,8 @@ def _run_and_exit(
     except CorpusError as exc:
         fail(exc)
         return
+    if report.write_problem:
+        click.echo(f"corpus: warning: {report.write_problem}", err=True)
     try:
         if as_json:
             echo_json(report.to_dict())
@@ -219,8 +221,8 @@ def _run_and_exit(
             click.echo(report.summary_line())
     finally:
         report.cleanup()
-    if report.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
+    if report.interrupted:  # 130 after Ctrl-C, 143 after SIGTERM: 128 + the signal
+        sys.exit(128 + report.signal if report.signal else EXIT_INTERRUPTED)
     sys.exit(EXIT_FINDINGS if report.fails(fail_on) else EXIT_OK)
 
 

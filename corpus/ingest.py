@@ -16,6 +16,9 @@ import contextlib
 import hashlib
 import os
 import signal
+import sys
+import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,13 +27,14 @@ from typing import Any
 import attrs
 
 from .config import Config
-from .errors import ConfigError, CorpusError
+from .errors import ConfigError, CorpusError, OutputError
 from .listing import InputFile, iter_inputs
 from .model import Finding, Severity
-from .outputs import OutputWriter, discard_staged, quarantine_file
+from .outputs import OutputWriter, discard_staged, quarantine_file, temp_prefix
 from .pipeline import (
     DEFAULT_MAX_FILE_SIZE,
     STATUS_REJECTED,
+    STATUS_SKIPPED,
     FileResult,
     process_data,
     process_path,
@@ -158,9 +162,11 @@ def run_ingest(
 ) -> IngestReport:
     """Ingest ``options.sources``; returns the report (already written if a path applies).
 
-    SIGINT stops the run after the current document: the report is written and marked
-    interrupted. Raises :class:`CorpusError` for unusable options (bad output folder, unknown
-    format), never for bad input files.
+    SIGINT or SIGTERM stops the run after the current document: the report is written and
+    marked interrupted (``report.signal`` says which). Raises :class:`CorpusError` for unusable
+    options (bad output folder, unknown format), never for bad input files; and when the run
+    itself fails part way (a full disk, a bug): the store run is then recorded ``failed``
+    with no tombstones, and the report, marked ``failed``, is still written.
     """
     _check_paths(options)
     for fmt in options.formats:
@@ -171,61 +177,199 @@ def run_ingest(
         else None
     )
     if writer is not None:
-        writer.start()
+        _start_writer(writer, options)
+    if options.quarantine:
+        _check_quarantine(options.quarantine)
     report = IngestReport(options)
-    store_run = _open_store_run(options)
-    stop = {"now": False}
+    try:
+        store_run = _open_store_run(options)
+    except BaseException:
+        report.cleanup()
+        raise
+    stop: dict[str, Any] = {"now": False, "signal": None}
 
-    def on_sigint(signum, frame):  # noqa: ARG001
+    def on_signal(signum, frame):  # noqa: ARG001
         stop["now"] = True
+        stop["signal"] = stop["signal"] or signum
 
-    previous = None
-    try:
-        previous = signal.signal(signal.SIGINT, on_sigint)
-    except ValueError:  # not the main thread: no graceful interrupt
-        previous = None
-
+    previous = _install_handlers(on_signal)
     bar = _progress_bar(options, progress)
+    failure: CorpusError | None = None
     try:
-        for item, result, recorded in _results(options, plugins, config, store_run, writer, stop):
-            if item.problem is not None and item.problem not in result.findings:
-                findings = [item.problem, *result.findings]
-                result = attrs.evolve(result, findings=findings, status=status_of(findings))
-            if writer is not None:
-                result = writer.commit(result)
-            if store_run is not None and not recorded:
-                store_run.record(_root_of(item), result)
-            if options.quarantine and result.status == STATUS_REJECTED:
-                quarantine_file(item, result, options.quarantine)
-            report.add(result)
-            if on_result is not None:
-                on_result(result)
-            if bar is not None:
-                bar.update(1)
-            if options.fail_fast and result.status == STATUS_REJECTED:
-                break
-            if stop["now"]:
-                report.interrupted = True
-                break
-        if stop["now"]:
-            report.interrupted = True
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-        if bar is not None:
-            bar.render_finish()
+        try:
+            _consume(options, plugins, config, store_run, writer, stop, report, bar, on_result)
+        except CorpusError as exc:
+            failure = exc
+        except OSError as exc:
+            failure = CorpusError(
+                f"the run stopped: {exc.strerror or exc}"
+                + (f" ({exc.filename})" if exc.filename else "")
+                + "; fix that and run again",
+                code="RUN_FAILED",
+            )
+        except Exception as exc:
+            failure = CorpusError(
+                f"the run stopped on an internal error ({type(exc).__name__}: {exc}); this is a "
+                "bug in corpus or a plugin: please report it",
+                code="INTERNAL_ERROR",
+            )
+    except BaseException:  # KeyboardInterrupt outside the main thread, SystemExit...
+        _restore_handlers(previous)
         if store_run is not None:
-            report.store_counts = store_run.finish(interrupted=report.interrupted)
+            store_run.fail()
             store_run.close()
-        if writer is not None:
-            report.stale_temps_removed = writer.stale_removed
-        report.close()
-        target = options.report_path or (
-            str(Path(options.output) / REPORT_NAME) if options.output else None
-        )
-        if target:
-            report.write(target)
+        report.cleanup()
+        raise
+    _restore_handlers(previous)
+    if bar is not None:
+        bar.render_finish()
+    if stop["now"]:
+        report.interrupted = True
+        report.signal = stop["signal"]
+    if store_run is not None:
+        if failure is None:
+            try:
+                report.store_counts = store_run.finish(interrupted=report.interrupted)
+            except CorpusError as exc:
+                failure = exc
+        if failure is not None:
+            report.store_counts = store_run.fail()
+        store_run.close()
+    if writer is not None:
+        report.stale_temps_removed = writer.stale_removed
+    report.failure = failure
+    report.close()
+    _write_report(report, options)
+    if failure is not None:
+        report.cleanup()
+        if report.written_to:
+            failure.message += f" (the report of the run so far: {report.written_to})"
+        raise failure
     return report
+
+
+def _consume(
+    options: IngestOptions,
+    plugins: Plugins,
+    config: Config,
+    store_run: Any,
+    writer: OutputWriter | None,
+    stop: dict[str, Any],
+    report: IngestReport,
+    bar: Any,
+    on_result: Callable[[FileResult], None] | None,
+) -> None:
+    """Commit, record and report each result in input order, until done or stopped."""
+    for item, result, recorded in _results(options, plugins, config, store_run, writer, stop):
+        if item.problem is not None and item.problem not in result.findings:
+            findings = [item.problem, *result.findings]
+            result = attrs.evolve(result, findings=findings, status=status_of(findings))
+        if writer is not None:
+            result = writer.commit(result)
+        if options.quarantine and result.status == STATUS_REJECTED:
+            result = _quarantine(item, result, options.quarantine)
+        if store_run is not None and not recorded and result.status != STATUS_SKIPPED:
+            store_run.record(_root_of(item), result)
+        report.add(result)
+        if on_result is not None:
+            on_result(result)
+        if bar is not None:
+            bar.update(1)
+        if options.fail_fast and result.status == STATUS_REJECTED:
+            break
+        if stop["now"]:
+            break
+
+
+#: The signals that stop a run gracefully: Ctrl-C, and what service managers send.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _install_handlers(handler: Callable[..., None]) -> dict[int, Any]:
+    previous: dict[int, Any] = {}
+    for signum in STOP_SIGNALS:
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except ValueError:  # not the main thread: no graceful interrupt
+            break
+    return previous
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def _start_writer(writer: OutputWriter, options: IngestOptions) -> None:
+    try:
+        writer.start()
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create or write the output folder {options.output}: "
+            f"{exc.strerror or exc}; choose an output folder you can write to",
+            code="OUTPUT_UNWRITABLE",
+        ) from None
+
+
+def _check_quarantine(folder: str) -> None:
+    """The quarantine folder must exist (or be made) and take files, before any work."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=temp_prefix(), dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write to the quarantine folder {folder}: {exc.strerror or exc}; choose "
+            "a folder you can write to",
+            code="QUARANTINE_UNWRITABLE",
+        ) from None
+
+
+def _quarantine(item: InputFile, result: FileResult, folder: str) -> FileResult:
+    """Quarantine a rejected input; a failure is one more finding on it, not a failed run."""
+    try:
+        quarantine_file(item, result, folder)
+    except OSError as exc:
+        finding = Finding(
+            "QUARANTINE_FAILED",
+            Severity.ERROR,
+            f"could not copy the file into the quarantine folder: {exc.strerror or exc}",
+            path=result.path,
+        )
+        return attrs.evolve(result, findings=[*result.findings, finding])
+    return result
+
+
+def _write_report(report: IngestReport, options: IngestOptions) -> None:
+    """Write the report where asked; if that fails, next to the store, else to stderr."""
+    target = options.report_path or (
+        str(Path(options.output) / REPORT_NAME) if options.output else None
+    )
+    if not target:
+        return
+    try:
+        report.write(target)
+        report.written_to = target
+        return
+    except OSError as exc:
+        why = f"{exc.strerror or exc}"
+    fallback = None
+    if options.store:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(report.started))
+        fallback = f"{os.path.abspath(options.store)}.report-{stamp}-{os.getpid()}.json"
+        try:
+            report.write(fallback)
+        except OSError:
+            fallback = None
+    if fallback is None:
+        report.write_stream(sys.stderr)
+        fallback = "standard error"
+    report.written_to = fallback
+    report.write_problem = (
+        f"REPORT_UNWRITABLE: cannot write the report to {target} ({why}); it was written to "
+        f"{fallback} instead"
+    )
 
 
 def _root_of(item: InputFile) -> str:
@@ -358,6 +502,13 @@ def _pending(
     for item in iter_inputs(options.sources):
         if stop["now"]:
             return
+        if item.skipped:
+            yield (
+                item,
+                FileResult(item.rel, STATUS_SKIPPED, [item.problem] if item.problem else []),
+                False,
+            )
+            continue
         if item.problem is not None and item.problem.severity == Severity.ERROR:
             yield item, FileResult(item.rel, status_of([item.problem]), [item.problem]), False
             continue

@@ -7,6 +7,7 @@ not UTF-8) become findings on the listed entry, so the report accounts for every
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -23,6 +24,8 @@ class InputFile:
     root: str
     rel: str
     problem: Finding | None = None
+    #: Seen and left alone on purpose (a hidden name): reported as skipped, never read.
+    skipped: bool = False
     #: The file's bytes when the parent already read them (to check the store), so they are
     #: not read twice; None means the processing side reads the file.
     data: bytes | None = attrs.field(default=None, repr=False, eq=False)
@@ -38,8 +41,10 @@ def iter_inputs(sources: Sequence[str]) -> Iterator[InputFile]:
 
     Within a folder, files come first (sorted by name), then each subfolder in turn.
     A file given directly has its folder as root. Hidden entries (names starting with ".") are
-    skipped, as version-control folders are. Symbolic links are followed, but a link back to a
-    folder already being walked is reported (SYMLINK_LOOP), never followed forever.
+    not read, as version-control folders are not, but each is listed as skipped (one entry
+    for a hidden folder). Symbolic links are followed, but a link back to a folder already
+    being walked is reported (SYMLINK_LOOP), never followed forever. Anything that is not a
+    regular file (a FIFO, a socket, a device) is rejected without being opened.
     """
     for source in sources:
         src = Path(source)
@@ -48,7 +53,16 @@ def iter_inputs(sources: Sequence[str]) -> Iterator[InputFile]:
             st = src.stat()
             yield from _walk(root, root, "", {(st.st_dev, st.st_ino)})
         else:
-            yield InputFile(str(src), str(src.parent), _display(src.name))
+            rel = _display(src.name)
+            try:
+                mode = os.stat(src).st_mode
+            except OSError as exc:
+                yield InputFile(
+                    str(src), str(src.parent), rel, _problem("FILE_UNREADABLE", exc, rel)
+                )
+                continue
+            problem = None if stat.S_ISREG(mode) else _not_regular(mode, rel)
+            yield InputFile(str(src), str(src.parent), rel, problem)
 
 
 def _walk(root: str, folder: str, prefix: str, active: set[tuple[int, int]]) -> Iterator[InputFile]:
@@ -60,12 +74,28 @@ def _walk(root: str, folder: str, prefix: str, active: set[tuple[int, int]]) -> 
         yield InputFile(folder, root, rel, _problem("FOLDER_UNREADABLE", exc, rel))
         return
     subfolders: list[tuple[str, str, tuple[int, int]]] = []
+    shown: dict[str, str] = {}  # name as reported -> the entry's real name
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         name = entry.name if entry.name.isascii() else _display(entry.name)
         rel = prefix + name
+        if entry.name.startswith("."):
+            yield InputFile(entry.path, root, rel, _hidden(entry, rel), skipped=True)
+            continue
         problem = None
+        if shown.setdefault(name, entry.name) != entry.name:
+            yield InputFile(
+                entry.path,
+                root,
+                rel,
+                Finding(
+                    "FILENAME_COLLISION",
+                    Severity.ERROR,
+                    "file name differs from another in this folder only in bytes that are not "
+                    f"UTF-8, so both show as {name!r} and would share a key: rename one",
+                    path=rel,
+                ),
+            )
+            continue
         if name != entry.name:
             problem = Finding(
                 "FILENAME_NOT_UTF8",
@@ -102,7 +132,10 @@ def _walk(root: str, folder: str, prefix: str, active: set[tuple[int, int]]) -> 
                 continue
             subfolders.append((entry.path, rel + "/", ident))
             continue
-        if entry.is_symlink() and not os.path.exists(entry.path):
+        try:
+            regular = entry.is_file(follow_symlinks=True)  # no system call for most entries
+            mode = 0 if regular else os.stat(entry.path).st_mode
+        except FileNotFoundError:
             yield InputFile(
                 entry.path,
                 root,
@@ -114,6 +147,12 @@ def _walk(root: str, folder: str, prefix: str, active: set[tuple[int, int]]) -> 
                     path=rel,
                 ),
             )
+            continue
+        except OSError as exc:
+            yield InputFile(entry.path, root, rel, _problem("FILE_UNREADABLE", exc, rel))
+            continue
+        if not regular:
+            yield InputFile(entry.path, root, rel, _not_regular(mode, rel))
             continue
         yield InputFile(entry.path, root, rel, problem)
     # Files of a folder come before its subfolders, so one folder's outputs are claimed
@@ -131,3 +170,35 @@ def _problem(code: str, exc: OSError, rel: str) -> Finding:
         f"cannot read: {exc.strerror or exc}; check permissions and that the path exists",
         path=rel,
     )
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _not_regular(mode: int, rel: str) -> Finding:
+    """A FIFO, socket or device: reading it could block forever or never end."""
+    kind = next((what for test, what in _KINDS if test(mode)), "not a regular file")
+    return Finding(
+        "NOT_A_REGULAR_FILE",
+        Severity.ERROR,
+        f"is {kind}, not a regular file; it was not opened. Remove it from the input folder",
+        path=rel,
+    )
+
+
+def _hidden(entry: os.DirEntry, rel: str) -> Finding:
+    try:
+        folder = entry.is_dir(follow_symlinks=False)
+    except OSError:
+        folder = False
+    what = (
+        "hidden folder (name starts with '.'); nothing in it was read"
+        if folder
+        else ("hidden file (name starts with '.'); not read")
+    )
+    return Finding("HIDDEN", Severity.INFO, what, path=rel)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
 STATUS_OK = "ok"
 STATUS_WARNING = "warning"
 STATUS_REJECTED = "rejected"
+#: A file the walk saw and left alone on purpose (hidden names): in the report, never read.
+STATUS_SKIPPED = "skipped"
 
 
 @attrs.frozen
@@ -195,10 +198,25 @@ def read_path(
     return read_bytes(data, rel, plugins=plugins, reader=reader)
 
 
+def _open_nonblocking(path: str, flags: int) -> int:
+    """``os.open`` that cannot block: a FIFO put in place after the listing returns at once."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
 def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int | None) -> bytes:
     """The raw bytes of an input, with OS trouble turned into coded rejections."""
     try:
-        with open(path, "rb", buffering=0) as fh:
+        with open(path, "rb", buffering=0, opener=_open_nonblocking) as fh:
+            fd = fh.fileno()
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(mode):
+                raise InputRejected(
+                    "is not a regular file (a FIFO, socket or device); it was not read",
+                    code="NOT_A_REGULAR_FILE",
+                    path=rel,
+                )
             if max_file_size is None:
                 return fh.read()
             size = os.fstat(fh.fileno()).st_size

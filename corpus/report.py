@@ -9,16 +9,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from .errors import CorpusError
 from .model import Severity
 from .outputs import temp_prefix, unlink_quietly
-from .pipeline import STATUS_OK, STATUS_REJECTED, STATUS_WARNING, FileResult
+from .pipeline import STATUS_OK, STATUS_REJECTED, STATUS_SKIPPED, STATUS_WARNING, FileResult
 
 if TYPE_CHECKING:
     from .ingest import IngestOptions
@@ -35,6 +37,13 @@ class IngestReport:
         self.started = time.time()
         self.finished: float | None = None
         self.interrupted = False
+        #: The signal that interrupted the run (SIGINT, SIGTERM), when one did.
+        self.signal: int | None = None
+        #: Why the run failed part way (the error ``run_ingest`` raises), or None.
+        self.failure: CorpusError | None = None
+        #: Where the report was written, and why not where it was asked for.
+        self.written_to: str | None = None
+        self.write_problem: str | None = None
         self.totals: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.store_counts: dict[str, int] | None = None
@@ -81,6 +90,7 @@ class IngestReport:
             "ok": self.totals[STATUS_OK],
             "warning": self.totals[STATUS_WARNING],
             "rejected": self.totals[STATUS_REJECTED],
+            "skipped": self.totals[STATUS_SKIPPED],
             "outputs": self.totals["outputs"],
             "codes": dict(sorted(self.codes.items())),
         }
@@ -96,6 +106,12 @@ class IngestReport:
             "started": _iso(self.started),
             "finished": _iso(self.finished) if self.finished else None,
             "interrupted": self.interrupted,
+            "signal": signal.Signals(self.signal).name if self.signal else None,
+            "failed": (
+                {"code": self.failure.code, "message": self.failure.message}
+                if self.failure is not None
+                else None
+            ),
             "stale_temps_removed": self.stale_temps_removed,
         }
 
@@ -110,17 +126,23 @@ class IngestReport:
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write('{\n"run": ' + json.dumps(self.header(), ensure_ascii=False))
-                out.write(',\n"files": [')
-                with open(self._entries_path, encoding="utf-8") as entries:
-                    for i, line in enumerate(entries):
-                        out.write(("\n" if i == 0 else ",\n") + line.rstrip("\n"))
-                out.write('\n],\n"totals": ' + json.dumps(self.totals_dict(), ensure_ascii=False))
-                out.write("\n}\n")
+                self.write_stream(out)
             os.replace(tmp, target)
         except BaseException:
             unlink_quietly(tmp)
             raise
+
+    def write_stream(self, out: TextIO) -> None:
+        """Write the JSON report to an open text stream, streaming entries from disk."""
+        self.close()
+        out.write('{\n"run": ' + json.dumps(self.header(), ensure_ascii=False))
+        out.write(',\n"files": [')
+        with open(self._entries_path, encoding="utf-8") as entries:
+            for i, line in enumerate(entries):
+                out.write(("\n" if i == 0 else ",\n") + line.rstrip("\n"))
+        out.write('\n],\n"totals": ' + json.dumps(self.totals_dict(), ensure_ascii=False))
+        out.write("\n}\n")
+        out.flush()
 
     def fails(self, level: str) -> bool:
         """Whether a finding reached ``level`` (``error``, ``warning``; ``never`` is never)."""
@@ -133,7 +155,10 @@ class IngestReport:
         seconds = (self.finished or time.time()) - self.started
         line = (
             f"{t['files']} files: {t['ok']} ok, {t['warning']} with warnings, "
-            f"{t['rejected']} rejected; {t['outputs']} outputs written in {seconds:.1f}s"
+            f"{t['rejected']} rejected"
+            + (f", {t['skipped']} skipped" if t["skipped"] else "")
+            + "; "
+            f"{t['outputs']} outputs written in {seconds:.1f}s"
         )
         if self.store_counts:
             s = self.store_counts

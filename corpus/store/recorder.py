@@ -9,12 +9,14 @@ completes it without duplicate versions (an unchanged document never adds a vers
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import socket
 import sqlite3
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import StoreError
 from ..model import Document, Finding, canonical_json, document_to_dict
@@ -37,6 +39,24 @@ REMOVED = "removed"
 OUTCOMES = (NEW, CHANGED, UNCHANGED, REMOVED, REJECTED)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _coded(method: F) -> F:
+    """SQLite failures of a run's method become coded :class:`StoreError` (STORE_FULL...)."""
+
+    @functools.wraps(method)
+    def wrapper(self: IngestRun, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            from .store import store_error
+
+            raise store_error(exc, self.store.path) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _findings_json(result: FileResult) -> str:
     return json.dumps([f.to_dict() for f in result.findings], ensure_ascii=False)
 
@@ -49,6 +69,8 @@ class IngestRun:
         self.run_id = run_id
         self.finished = False
         self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        #: The counts as of the last commit: what a failed run keeps.
+        self._committed: dict[str, int] = dict(self.counts)
         self._conn = store.connection
         self._lock = lock
         self._scopes = scopes
@@ -104,6 +126,7 @@ class IngestRun:
             found = self._roots[root] = os.path.realpath(root)
         return found
 
+    @_coded
     def known_unchanged(self, root: str, rel_path: str, sha256: str) -> str | None:
         """The key of the document this file made, if the file and that document are unchanged.
 
@@ -120,6 +143,7 @@ class IngestRun:
         ).fetchone()
         return row[0] if row else None
 
+    @_coded
     def findings_of(self, key: str) -> list[Finding]:
         """The findings stored with the latest version of ``key`` (a skipped file keeps them)."""
         row = self._conn.execute(
@@ -129,6 +153,7 @@ class IngestRun:
         ).fetchone()
         return list(findings_from_json(row[0])) if row else []
 
+    @_coded
     def record_unchanged(self, root: str, rel_path: str, key: str) -> None:
         """Count a file skipped by :meth:`known_unchanged` as unchanged and seen in this run."""
         self._check_open()
@@ -139,6 +164,7 @@ class IngestRun:
         self.counts[UNCHANGED] += 1
         self._tick()
 
+    @_coded
     def record(self, root: str, result: FileResult) -> str:
         """Record one processed file; returns ``new``, ``changed``, ``unchanged`` or ``rejected``.
 
@@ -294,6 +320,7 @@ class IngestRun:
         self._write_counts()
         self._conn.execute("COMMIT")
         self._pending = 0
+        self._committed = dict(self.counts)
 
     def _write_counts(self, **extra: Any) -> None:
         sets = ", ".join(f"n_{name} = :{name}" for name in OUTCOMES)
@@ -309,6 +336,7 @@ class IngestRun:
 
     # -- finishing -------------------------------------------------------------------------
 
+    @_coded
     def finish(self, *, interrupted: bool = False) -> dict[str, int]:
         """Close the run: tombstone what was not seen (unless interrupted), record the end.
 
@@ -325,13 +353,46 @@ class IngestRun:
             )
             self._conn.execute("COMMIT")
         except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self._mark_failed()  # the tombstones and the end were not recorded
             raise
         finally:
             self.finished = True
             self._lock.release()
         return dict(self.counts)
+
+    def fail(self) -> dict[str, int]:
+        """Close the run as ``failed``: the batch in progress is undone, nothing is tombstoned.
+
+        A run that stopped on an error (a full disk, an unwritable folder, a bug) did not see
+        every file, so it must not mark the unseen ones removed. Batches it committed before
+        are kept, as after ``kill -9``: each is a consistent set of real versions. When even
+        the status cannot be written (the disk is still full), the run stays ``running`` and
+        the next run marks it ``abandoned``. Returns the counts that were kept.
+        """
+        if self.finished:
+            return dict(self.counts)
+        try:
+            self._mark_failed()
+        finally:
+            self.finished = True
+            self._lock.release()
+        return dict(self.counts)
+
+    def _mark_failed(self) -> None:
+        """Undo the open batch and record the run as failed, if the store still can."""
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            self._index.clear()
+            self._orphans.clear()
+            self.counts = dict(self._committed)
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._write_counts(finished=now_stamp(), status="failed")
+            self._conn.execute("COMMIT")
+        except sqlite3.Error:
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
 
     def _tombstone(self) -> None:
         """Mark sources under this run's roots that it did not see as gone, and documents left

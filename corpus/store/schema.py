@@ -8,6 +8,7 @@ as a corpus store. Opening a store runs every migration step between its version
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 
@@ -151,6 +152,30 @@ def _to_v4(conn: sqlite3.Connection) -> None:
     _script(conn, _V4)
 
 
+def _to_v5(conn: sqlite3.Connection) -> None:
+    """Runs may end ``failed``: a run that stopped on an error tombstones nothing.
+
+    SQLite cannot alter a CHECK constraint, so the runs table is rebuilt from its own stored
+    definition (whatever columns other steps added), keeping every row and id. Other tables
+    reference runs: with foreign keys on, dropping the old table counts their rows as deferred
+    violations, and inserting the same ids into the new table counts them off again.
+    """
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'"
+    ).fetchone()
+    widened = re.sub(r"('abandoned')(\s*\))", r"\1, 'failed'\2", sql, count=1)
+    if widened == sql:
+        raise sqlite3.DatabaseError("the runs table has no status check this step knows")
+    create = re.sub(r"^CREATE TABLE\s+\"?runs\"?", "CREATE TABLE runs_v5", widened, count=1)
+    conn.execute("PRAGMA defer_foreign_keys = ON")  # reset by SQLite at commit
+    conn.execute("CREATE TEMP TABLE runs_copy AS SELECT * FROM main.runs")
+    conn.execute(create)
+    conn.execute("DROP TABLE main.runs")
+    conn.execute("ALTER TABLE runs_v5 RENAME TO runs")
+    conn.execute("INSERT INTO main.runs SELECT * FROM temp.runs_copy")
+    conn.execute("DROP TABLE temp.runs_copy")
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -164,6 +189,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _to_v2,
     3: _to_v3,
     4: _to_v4,
+    5: _to_v5,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -59,8 +59,15 @@ def parse_spec(spec: str) -> tuple[str, int | None]:
     return spec, None
 
 
-def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
+def store_error(exc: sqlite3.Error, path: str) -> StoreError:
+    """The coded error for an SQLite failure on the store at ``path``."""
     text = str(exc)
+    if "full" in text:  # SQLITE_FULL: "database or disk is full"
+        return StoreError(
+            f"{path}: the disk holding the store is full ({text}); free some space and run "
+            "again (nothing after the last committed batch was recorded)",
+            code="STORE_FULL",
+        )
     if "locked" in text or "busy" in text:
         return StoreError(
             f"{path} stayed locked by another process; try again when it has finished",
@@ -118,7 +125,7 @@ class Store:
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise _store_error(exc, path) from exc
+            raise store_error(exc, path) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -133,7 +140,7 @@ class Store:
             raise
         except sqlite3.Error as exc:
             conn.close()
-            raise _store_error(exc, path) from exc
+            raise store_error(exc, path) from exc
         return cls(conn, path, busy_timeout)
 
     def close(self) -> None:
@@ -159,7 +166,10 @@ class Store:
                 f"run {self._run.run_id} is still writing to {self.path}; finish it first",
                 code="STORE_BUSY",
             )
-        self._run = IngestRun.start(self, roots=roots, arguments=arguments)
+        try:
+            self._run = IngestRun.start(self, roots=roots, arguments=arguments)
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from exc
         return self._run
 
     # -- reading ---------------------------------------------------------------------------
@@ -305,7 +315,7 @@ class Store:
                     "as in SQLite FTS5",
                     code="BAD_QUERY",
                 ) from None
-            raise _store_error(exc, self.path) from exc
+            raise store_error(exc, self.path) from exc
         return [SearchHit(*row) for row in rows]
 
     def as_of(self, stamp: str | None = None) -> Iterator[StoredVersion]:
