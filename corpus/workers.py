@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
+import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -46,8 +49,46 @@ class WorkerError(Exception):
     """
 
 
-def _serve(conn: Any, initializer: Callable[..., None], initargs: Sequence[Any], function: Any):
+#: ``prctl`` option: the signal the kernel sends this process when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int, lifeline: Any, lifeline_writer: Any) -> None:
+    """End this worker when the parent process ends, however it ends (even ``kill -9``).
+
+    A worker that outlived its parent would hold the store's writer lock (inherited with the
+    parent's open files), so the next ingest would fail with ``STORE_BUSY``. On Linux the
+    kernel kills the worker (``PR_SET_PDEATHSIG``). Everywhere, a thread waits on the
+    lifeline pipe, whose only writer is the parent: when the parent ends, the wait ends.
+    """
+    lifeline_writer.close()  # a forked worker inherits the parent's end: drop it
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes  # here: only workers on Linux need it
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            lifeline.recv()  # the parent never sends: this returns only when it is gone
+        os._exit(1)
+
+    threading.Thread(target=watch, name="corpus-lifeline", daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the watch began
+        os._exit(1)
+
+
+def _serve(
+    conn: Any,
+    initializer: Callable[..., None],
+    initargs: Sequence[Any],
+    function: Any,
+    lifeline: tuple[int, Any, Any] | None = None,
+):
     """A worker's life: set up once, then answer each batch until told to stop."""
+    if lifeline is not None:
+        _die_with_parent(*lifeline)
     initializer(*initargs)
     while True:
         try:
@@ -123,6 +164,9 @@ class WorkerPool:
         self._ready: dict[int, list[Any]] = {}
         #: Batches that will not be answered, with the exception to raise for each.
         self._lost: dict[int, WorkerDied | WorkerError] = {}
+        # Every worker waits on the reading end; only this process keeps the writing end, so
+        # its end (however it comes) is the workers' end too (see _die_with_parent).
+        self._lifeline = context.Pipe(duplex=False)
         # Workers first: forking while another thread runs is what fork handles worst.
         self._workers: list[_Worker] = [self._start() for _ in range(jobs)]
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -135,7 +179,13 @@ class WorkerPool:
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_serve,
-            args=(child_end, self._initializer, self._initargs, self._function),
+            args=(
+                child_end,
+                self._initializer,
+                self._initargs,
+                self._function,
+                (os.getpid(), *self._lifeline),
+            ),
             daemon=True,
         )
         process.start()
@@ -202,6 +252,7 @@ class WorkerPool:
         for worker in self._workers:
             worker.process.join()
             worker.conn.close()
+        self._close_lifeline()
 
     def terminate(self) -> None:
         """Stop the workers now; batches still in flight are dropped."""
@@ -212,6 +263,11 @@ class WorkerPool:
         for worker in self._workers:
             worker.process.join()
             worker.conn.close()
+        self._close_lifeline()
+
+    def _close_lifeline(self) -> None:
+        for end in self._lifeline:
+            end.close()
 
     def _stop_sender(self) -> None:
         if self._sender.is_alive():
