@@ -569,6 +569,10 @@ class _StoreRun:
     def finish(self, *, interrupted: bool) -> dict[str, int]:
         return self.run.finish(interrupted=interrupted)
 
+    def fail(self) -> dict[str, int]:
+        """Close the run as failed: no tombstones, the open batch undone."""
+        return self.run.fail()
+
     def close(self) -> None:
         self.store.close()
 
