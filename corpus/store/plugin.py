@@ -7,9 +7,10 @@ and ``corpus diff`` use the same library API.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -40,15 +41,25 @@ def store_option(func: F) -> F:
     )(func)
 
 
-def open_store(store_path: str | None) -> Store:
-    """Open an existing store for a command; a missing or bad store exits 2 with a message."""
+@contextlib.contextmanager
+def open_store(store_path: str | None) -> Iterator[Store]:
+    """An existing store for a command's ``with`` block, closed after it.
+
+    A missing or bad store, and a coded error met inside the block (a damaged page found
+    while listing, say), exit 2 with the message: never a traceback.
+    """
     from .store import Store, default_store_path
 
     try:
-        return Store.open(store_path or default_store_path(), create=False)
+        store = Store.open(store_path or default_store_path(), create=False)
     except CorpusError as exc:
         fail(exc)
         raise  # unreachable: fail() exits
+    try:
+        with store:
+            yield store
+    except CorpusError as exc:
+        fail(exc)
 
 
 def _stream_json(items: Iterable[dict[str, Any]]) -> None:
@@ -235,6 +246,34 @@ def register_commands(cli: click.Group) -> None:
             click.echo(f"exported {summary.written} documents{when} to {output}{failed}")
         sys.exit(EXIT_FINDINGS if summary.failures else EXIT_OK)
 
+    @cli.group(name="store")
+    def store_group() -> None:
+        """Look after the store file itself (see `corpus store check`)."""
+
+    @store_group.command(name="check")
+    @store_option
+    @json_option()
+    def store_check(store_path: str | None, as_json: bool) -> None:
+        """Check the store for damage and name the documents it touches.
+
+        Runs SQLite's integrity check and reads every stored version back. Exit 0 when the
+        store is intact, 1 when something is damaged (restore from a backup or re-ingest).
+        """
+        from .store import Store, default_store_path
+
+        try:
+            store = Store.open(store_path or default_store_path(), create=False, check_tables=False)
+        except CorpusError as exc:
+            fail(exc)
+            return
+        with store:
+            result = store.check()
+        if as_json:
+            echo_json(result.to_dict())
+        else:
+            _print_check(result)
+        sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
     @cli.command()
     @store_option
     @json_option()
@@ -329,3 +368,26 @@ def _log_events(store: Store, key: str) -> list[dict[str, Any]]:
         )
     events.sort(key=lambda e: (e["time"], e["event"] == "removed"))
     return events
+
+
+def _print_check(result: Any) -> None:
+    if result.ok:
+        click.echo(f"{result.store}: ok ({result.documents_checked} documents read back)")
+        return
+    click.echo(f"{result.store}: DAMAGED")
+    if result.integrity != ("ok",):
+        click.echo("SQLite integrity check:")
+        for line in result.integrity:
+            click.echo(f"    {line}")
+    for table in result.missing_tables:
+        click.echo(f"missing table: {table}")
+    if result.damaged:
+        keys = sorted({d.key for d in result.damaged})
+        click.echo(f"{len(keys)} documents affected (of {result.documents_checked} read):")
+        for damage in result.damaged:
+            where = f"{damage.key}@{damage.version}" if damage.version else damage.key
+            click.echo(f"    {where}: {damage.problem}")
+    click.echo(
+        "Restore the store from a backup, or re-ingest the affected sources into a new store "
+        "(`corpus ingest SOURCES --store NEW.db`)."
+    )

@@ -242,8 +242,22 @@ def migrate(conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION
                 f"({SCHEMA_VERSION}); upgrade newscorpus to read it",
                 code="STORE_SCHEMA",
             )
+        if found < 0 or (found == 0 and app_id == APPLICATION_ID):
+            raise StoreError(
+                f"{path} is damaged: its schema version record is {found}, which no corpus "
+                "store has; restore the store from a backup, or re-ingest into a new store",
+                code="STORE_CORRUPT",
+            )
         for step in range(found + 1, target + 1):
-            MIGRATIONS[step](conn)
+            try:
+                MIGRATIONS[step](conn)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"{path} is damaged: it says schema version {found}, but its tables do "
+                    f"not match ({exc}); restore the store from a backup, or re-ingest into "
+                    "a new store",
+                    code="STORE_CORRUPT",
+                ) from exc
         if found < target:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {int(target)}")

@@ -7,14 +7,16 @@ is in WAL mode, so readers work while an ingest writes.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, NotFound, StoreError
+from ..errors import ConfigError, CorpusError, NotFound, StoreError
 from .records import (
     DocumentInfo,
     RemovalInfo,
@@ -25,9 +27,10 @@ from .records import (
     document_from_stored,
     findings_from_json,
 )
-from .schema import migrate
+from .schema import migrate, user_tables
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .check import CheckResult
     from .recorder import IngestRun
 
 #: The store used when neither ``--store`` nor ``CORPUS_STORE`` names one.
@@ -37,6 +40,16 @@ STORE_ENV = "CORPUS_STORE"
 
 #: Page cache per connection, in KiB (fixed, so memory does not grow with the corpus).
 CACHE_KIB = 32 * 1024
+
+#: The largest version number SQLite can hold (a 64-bit signed integer).
+MAX_VERSION = 2**63 - 1
+#: What to do about a damaged store, in every STORE_CORRUPT message.
+CHECK_ADVICE = (
+    "`corpus store check` lists the damaged documents; restore the store from a backup, or "
+    "re-ingest into a new store"
+)
+#: Tables every store has; a store without one of them is damaged.
+REQUIRED_TABLES = ("runs", "documents", "versions", "removals", "sources", "file_log")
 
 _VERSION_SPEC = re.compile(r"^(?P<key>.+)@(?P<n>\d+)$")
 _DOC_COLUMNS = "key, state, latest, title, date, first_seen, updated, removed_at, root, rel_path"
@@ -55,7 +68,9 @@ def parse_spec(spec: str) -> tuple[str, int | None]:
     """``KEY`` -> (KEY, None) for the latest version; ``KEY@N`` -> (KEY, N)."""
     match = _VERSION_SPEC.match(spec)
     if match:
-        return match["key"], int(match["n"])
+        digits = match["n"]
+        # Longer than any 64-bit number: no such version (and int() of 4,300+ digits raises).
+        return match["key"], int(digits) if len(digits) <= 19 else MAX_VERSION + 1
     return spec, None
 
 
@@ -74,11 +89,10 @@ def store_error(exc: sqlite3.Error, path: str) -> StoreError:
             code="STORE_BUSY",
         )
     if isinstance(exc, sqlite3.DatabaseError) and (
-        "not a database" in text or "malformed" in text or "corrupt" in text
+        "not a database" in text or "malformed" in text or "corrupt" in text or "decode" in text
     ):
         return StoreError(
-            f"{path} is not a readable corpus store ({text}); restore it from a backup or give "
-            "another --store path",
+            f"{path} is damaged ({text}): {CHECK_ADVICE}, or give another --store path",
             code="STORE_CORRUPT",
         )
     return StoreError(f"cannot use the store {path}: {text}", code="STORE_ERROR")
@@ -97,7 +111,12 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, create: bool = True, busy_timeout: float = 30.0
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        busy_timeout: float = 30.0,
+        check_tables: bool = True,
     ) -> Store:
         """Open (or create) the store at ``path``, migrating an older schema.
 
@@ -135,6 +154,13 @@ class Store:
             # A batch of 500 versions is a few MiB: keep it in memory rather than spill early.
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             migrate(conn, path)
+            if check_tables:
+                missing = sorted(set(REQUIRED_TABLES) - set(user_tables(conn)))
+                if missing:
+                    raise StoreError(
+                        f"{path} is damaged: table {', '.join(missing)} is missing: {CHECK_ADVICE}",
+                        code="STORE_CORRUPT",
+                    )
         except StoreError:
             conn.close()
             raise
@@ -181,6 +207,12 @@ class Store:
         """``ok``, or SQLite's description of what is broken."""
         rows = self.connection.execute("PRAGMA integrity_check").fetchall()
         return "\n".join(r[0] for r in rows)
+
+    def check(self) -> CheckResult:
+        """SQLite's integrity check, and every stored version read back (``store check``)."""
+        from .check import check_store
+
+        return check_store(self, REQUIRED_TABLES)
 
     def _doc_row(self, key: str) -> tuple:
         row = self.connection.execute(
@@ -233,17 +265,19 @@ class Store:
         row = self._doc_row(key)
         doc_id, latest = row[0], row[3]
         n = latest if n is None else n
-        found = self.connection.execute(
-            f"SELECT {_VERSION_COLUMNS}, v.document FROM versions v "
-            "JOIN documents d ON d.id = v.doc_id WHERE v.doc_id = ? AND v.n = ?",
-            (doc_id, n),
-        ).fetchone()
+        found = None
+        if 0 < n <= MAX_VERSION:  # SQLite integers are 64-bit: larger numbers cannot exist
+            found = self.connection.execute(
+                f"SELECT {_VERSION_COLUMNS}, v.document FROM versions v "
+                "JOIN documents d ON d.id = v.doc_id WHERE v.doc_id = ? AND v.n = ?",
+                (doc_id, n),
+            ).fetchone()
         if found is None:
             raise NotFound(
                 f"{key!r} has versions 1 to {latest}; there is no version {n}",
                 code="NOT_FOUND",
             )
-        return StoredVersion(_version_info(found[:-1]), document_from_stored(found[-1]))
+        return _stored_version(found)
 
     def load(self, spec: str) -> StoredVersion:
         """The version named by ``KEY`` (latest) or ``KEY@N``."""
@@ -340,7 +374,7 @@ class Store:
                 {"t": stamp},
             )
         for row in cursor:
-            yield StoredVersion(_version_info(row[:-1]), document_from_stored(row[-1]))
+            yield _stored_version(row)
 
     def stats(self) -> dict[str, Any]:
         """Counts and sizes for ``corpus stats``."""
@@ -375,7 +409,74 @@ class Store:
 
 
 def _version_info(row: Sequence[Any]) -> VersionInfo:
-    return VersionInfo(*row[:7], findings=findings_from_json(row[7]), summary=row[8])
+    try:
+        findings = findings_from_json(row[7])
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise _unreadable(row, "findings", exc) from exc
+    return VersionInfo(*row[:7], findings=findings, summary=row[8])
+
+
+def _stored_version(row: Sequence[Any]) -> StoredVersion:
+    """A version row with its document; a record that does not parse is STORE_CORRUPT."""
+    info = _version_info(row[:-1])
+    try:
+        document = document_from_stored(row[-1])
+    except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
+        raise _unreadable(row, "document", exc) from exc
+    return StoredVersion(info, document)
+
+
+def _unreadable(row: Sequence[Any], what: str, exc: BaseException) -> StoreError:
+    return StoreError(
+        f"the stored {what} of {row[0]}@{row[1]} cannot be read ({type(exc).__name__}: {exc}); "
+        f"the store is damaged: {CHECK_ADVICE}",
+        code="STORE_CORRUPT",
+    )
+
+
+_TRANSLATED = (
+    "schema_version",
+    "integrity_check",
+    "document",
+    "documents",
+    "versions",
+    "removals",
+    "version",
+    "load",
+    "runs",
+    "run",
+    "active_run",
+    "search",
+    "as_of",
+    "stats",
+)
+
+
+def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
+    """SQLite failures of a query method become coded errors (STORE_CORRUPT, STORE_BUSY...)."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: Store, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise store_error(exc, self.path) from exc
+
+        return generator
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from exc
+
+    return wrapper
+
+
+for _name in _TRANSLATED:
+    setattr(Store, _name, _translating(getattr(Store, _name)))
 
 
 def _run_info(row: Sequence[Any]) -> RunInfo:
