@@ -178,6 +178,9 @@ def run_ingest(
     )
     if writer is not None:
         _start_writer(writer, options)
+        report_target = _report_target(options)
+        if report_target:
+            writer.reserve(report_target)
     if options.quarantine:
         _check_quarantine(options.quarantine)
     report = IngestReport(options)
@@ -341,11 +344,16 @@ def _quarantine(item: InputFile, result: FileResult, folder: str) -> FileResult:
     return result
 
 
-def _write_report(report: IngestReport, options: IngestOptions) -> None:
-    """Write the report where asked; if that fails, next to the store, else to stderr."""
-    target = options.report_path or (
+def _report_target(options: IngestOptions) -> str | None:
+    """Where the report goes: ``--report``, else ``OUT/report.json`` (kept from outputs)."""
+    return options.report_path or (
         str(Path(options.output) / REPORT_NAME) if options.output else None
     )
+
+
+def _write_report(report: IngestReport, options: IngestOptions) -> None:
+    """Write the report where asked; if that fails, next to the store, else to stderr."""
+    target = _report_target(options)
     if not target:
         return
     try:

@@ -145,6 +145,14 @@ class OutputWriter:
         self._folder: str | None = None
         self._folder_keys: set[str] = set()
         self._other_keys: set[int] = set()
+        #: Paths of this run's own files (the report) that no output may take.
+        self._reserved: set[str] = set()
+        self._real_root: str | None = None
+        self._name_max: dict[str, int] = {}
+
+    def reserve(self, path: str) -> None:
+        """Keep ``path`` (the run's report, say) for the run: an output there is refused."""
+        self._reserved.add(os.path.normpath(os.path.abspath(path)))
 
     @classmethod
     def for_formats(cls, output: str, plugins: Plugins, formats: Sequence[str]) -> OutputWriter:
@@ -219,6 +227,36 @@ class OutputWriter:
         except CorpusError:
             return False
 
+    def _check_folder(self, folder: str, key: str) -> None:
+        """Refuse a folder that resolves outside the output folder (a symbolic link in -o)."""
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self.root)
+        real = os.path.realpath(folder)
+        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+            raise OutputError(
+                f"the output folder for key {key!r} leads to {real}, outside the output "
+                "folder (a symbolic link inside it); remove the link",
+                code="OUTPUT_OUTSIDE",
+            )
+
+    def _check_name(self, target: str) -> None:
+        """Refuse a file name longer than the file system takes, before anything is written."""
+        folder, name = os.path.split(target)
+        limit = self._name_max.get(folder)
+        if limit is None:
+            try:
+                limit = os.pathconf(folder, "PC_NAME_MAX")
+            except (OSError, ValueError, AttributeError):
+                limit = 255
+            self._name_max[folder] = limit
+        size = len(os.fsencode(name))
+        if size > limit:
+            raise OutputError(
+                f"output file name {name[:40]!r}... is {size} bytes, more than the file system "
+                f"takes ({limit}); shorten the input's name",
+                code="NAME_TOO_LONG",
+            )
+
     def stage(self, result: FileResult) -> FileResult:
         """Write outputs to temporary files next to their targets; keep their paths."""
         key = result.document_key
@@ -226,11 +264,16 @@ class OutputWriter:
             return result
         staged: dict[str, str] = {}
         try:
-            for fmt, data in result.outputs.items():
-                folder = os.path.dirname(self.target(key, fmt))
+            for fmt in result.outputs:
+                target = self.target(key, fmt)
+                folder = os.path.dirname(target)
                 if folder not in self._folders:
                     os.makedirs(folder, exist_ok=True)
+                    self._check_folder(folder, key)
                     self._folders.add(folder)
+                self._check_name(target)
+            for fmt, data in result.outputs.items():
+                folder = os.path.dirname(self.target(key, fmt))
                 tmp = os.path.join(folder, f"{temp_prefix()}{next(_tmp_ids)}")
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
                 staged[fmt] = tmp
@@ -258,9 +301,24 @@ class OutputWriter:
                     "the same output; rename one of them",
                     code="OUTPUT_COLLISION",
                 )
-            for fmt, tmp in result.staged.items():
-                target = self.target(key, fmt)
-                os.replace(tmp, target)
+            targets = {fmt: self.target(key, fmt) for fmt in result.staged}
+            for target in targets.values():
+                if target in self._reserved:
+                    raise OutputError(
+                        f"output {target} would overwrite this run's report; rename the input, "
+                        "or write the report elsewhere with --report",
+                        code="RESERVED_NAME",
+                    )
+            done: list[str] = []
+            try:
+                for fmt, tmp in result.staged.items():
+                    os.replace(tmp, targets[fmt])
+                    done.append(targets[fmt])
+            except OSError:
+                for target in done:  # all of a document's outputs, or none of them
+                    unlink_quietly(target)
+                raise
+            for target in done:
                 self._sweep(target.rpartition(os.sep)[0])
         except (CorpusError, OSError) as exc:
             for tmp in result.staged.values():

@@ -141,6 +141,11 @@ def default_key(rel_path: str) -> str:
     return stem if len(ext) > 1 else rel_path
 
 
+#: Names corpus keeps for its own files in output folders (``.corpus-tmp-*``): no key part may
+#: start with it, so no output can be taken for a temporary file, or the other way round.
+RESERVED_PREFIX = ".corpus-"
+
+
 def check_key(key: str, path: str) -> None:
     """Refuse keys that could escape an output folder or are not usable as file names."""
     parts = key.split("/")
@@ -151,6 +156,13 @@ def check_key(key: str, path: str) -> None:
         or "\x00" in key
         or any(part in ("..", ".", "") for part in parts)
     )
+    if not bad and any(part.startswith(RESERVED_PREFIX) for part in parts):
+        raise InputRejected(
+            f"document key {key!r} has a part starting with {RESERVED_PREFIX!r}, which is kept "
+            "for corpus's own temporary files; rename the file (or fix the key it sets)",
+            code="RESERVED_NAME",
+            path=path,
+        )
     if bad:
         raise InputRejected(
             f"document key {key!r} is not a safe relative path (no '..', '.', absolute paths, "
