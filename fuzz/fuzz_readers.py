@@ -71,6 +71,10 @@ TARGETS = (
 #: Which targets a seed file feeds, by its suffix.
 SUFFIX_TARGETS = {".txt": (0,), ".json": (1, 4), ".xml": (2,)}
 
+#: Largest input libFuzzer makes (-max_len): 1 MiB, so size-driven slowness (a quadratic
+#: step over attributes, lines or blocks) shows up as a slow unit, not only crashes.
+MAX_LEN = 1024 * 1024
+
 FORMATS = ("nitf", "json")
 PLUGINS = Plugins(PluginSpec(entry_points=False))
 CONFIG = Config()
@@ -208,7 +212,7 @@ def main(argv: list[str]) -> None:
     args.insert(1, str(prepare_corpus()))
     defaults = {
         "-max_total_time": "600",
-        "-max_len": "8192",
+        "-max_len": str(MAX_LEN),
         "-timeout": "20",
         "-dict": str(Path(__file__).with_name("readers.dict")),
     }

@@ -139,8 +139,16 @@ def _attr_name(name: str) -> str:
     return name
 
 
+#: Above this many attributes, read them through XPath: lxml's ``attrib.items()`` looks each
+#: value up by name again, which is quadratic (100,000 attributes took 73 s).
+_MANY_ATTRIBUTES = 32
+
+
 def _attributes(element: etree._Element) -> dict[str, str]:
-    return {_attr_name(k): v for k, v in element.attrib.items()}
+    names = element.keys()  # linear, and cheap
+    if len(names) <= _MANY_ATTRIBUTES:
+        return {_attr_name(k): v for k, v in element.attrib.items()}
+    return {_attr_name(value.attrname): str(value) for value in element.xpath("@*")}
 
 
 def _xml(element: etree._Element) -> str:
