@@ -18,7 +18,6 @@ import argparse
 import itertools
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess

@@ -17,7 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.model import Block, Document, Source, canonical_json, document_from_json, document_to_dict
+from corpus.model import (
+    Block,
+    Document,
+    Source,
+    canonical_json,
+    document_from_json,
+    document_to_dict,
+)
 from corpus.pipeline import FileResult
 from corpus.store import SCHEMA_VERSION, Store, load_version
 from corpus.store.snippets import TOKENIZE, make_snippets
@@ -70,9 +77,7 @@ def release_store(tmp_path: Path) -> Path:
 def test_a_release_store_is_migrated_keeping_every_version(release_store):
     before = sqlite3.connect(release_store)
     assert before.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION
-    old_json = dict(
-        before.execute("SELECT doc_id || '@' || n, document FROM versions").fetchall()
-    )
+    old_json = dict(before.execute("SELECT doc_id || '@' || n, document FROM versions").fetchall())
     before.close()
     with Store.open(release_store, create=False) as store:
         assert store.schema_version() == SCHEMA_VERSION
@@ -135,7 +140,9 @@ WORDS = st.sampled_from(["duma", "vote", "budget", "café", "wheat", "storm", "r
 TEXTS = st.lists(WORDS, min_size=1, max_size=6).map(" ".join)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     runs=st.lists(
         st.lists(st.tuples(st.sampled_from("abc"), TEXTS, TEXTS), max_size=4),

@@ -335,7 +335,9 @@ class Store:
         snippets = make_snippets(query, [search_text(row[4]) for row in rows])
         return [
             SearchHit(key, latest, doc_state, title, snippet, rank)
-            for (key, latest, doc_state, title, _, rank), snippet in zip(rows, snippets, strict=True)
+            for (key, latest, doc_state, title, _, rank), snippet in zip(
+                rows, snippets, strict=True
+            )
         ]
 
     def as_of(self, stamp: str | None = None) -> Iterator[StoredVersion]:
