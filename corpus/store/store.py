@@ -364,6 +364,20 @@ class Store:
         for row in cursor:
             yield StoredVersion(_version_info(row[:-1]), document_from_stored(row[-1]))
 
+    def all_versions(self, stamp: str | None = None) -> Iterator[StoredVersion]:
+        """Every version, by key then number; only those created at or before ``stamp`` when
+        given. Streams one row at a time (for ``export --all-versions``)."""
+        sql = (
+            f"SELECT {_VERSION_COLUMNS}, v.document FROM versions v "
+            "JOIN documents d ON d.id = v.doc_id"
+        )
+        params: dict[str, str] = {}
+        if stamp is not None:
+            sql += " WHERE v.created <= :t"
+            params["t"] = stamp
+        for row in self.connection.execute(sql + " ORDER BY d.key, v.n", params):
+            yield StoredVersion(_version_info(row[:-1]), document_from_stored(row[-1]))
+
     def stats(self) -> dict[str, Any]:
         """Counts and sizes for ``corpus stats``."""
         one = self.connection.execute
