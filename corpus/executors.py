@@ -63,10 +63,19 @@ class ShardTask:
     extensions: dict[str, str] = attrs.field(factory=dict)
     stage_dir: str | None = None
 
+    def run(self, items: list[Any]) -> list[Any]:
+        """Process one shard (on a worker): what every executor's session calls."""
+        from .shards import process_shard  # the pipeline loads on the worker, when used
+
+        return process_shard(self, items)
+
 
 class Executor:
-    """Base of executors. ``start`` returns a session: a context manager with ``submit``,
-    ``result``, ``cancel`` and ``slots`` (shards to keep in flight)."""
+    """Base of executors. ``start`` returns a session: a context manager with ``slots``
+    (shards to keep in flight), ``submit(task, shard)`` (runs ``task.run(shard)`` somewhere
+    and returns a handle), ``result(handle)`` (its list of results, or :class:`ShardLost`)
+    and ``cancel(handles)``. Tasks are picklable objects with a ``run`` method: ingest's
+    :class:`ShardTask`, or the tasks of ``corpus diff`` over two folders."""
 
     name: str = ""
     description: str = ""

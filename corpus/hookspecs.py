@@ -63,7 +63,7 @@ def register_executors(register: Callable[[Any], None]) -> None:
         and ``slots``). Names must be unique across plugins.
 
     ``local`` and ``dask`` are built in. The session only moves shards: a worker runs
-    :func:`corpus.shards.process_shard` on each, and the driver commits the results.
+    ``task.run(shard)`` on each (``task`` is picklable), and the driver commits the results.
     """
 
 

@@ -352,8 +352,9 @@ def _local_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides when to stop
 
 
-def _local_shard(batch: tuple[ShardTask, list[InputFile]]) -> list[FileResult]:
-    return process_shard(*batch)
+def _local_shard(batch: tuple[Any, list[Any]]) -> list[Any]:
+    task, shard = batch
+    return task.run(shard)
 
 
 class LocalSession:
@@ -364,7 +365,7 @@ class LocalSession:
         self.slots = workers * SHARDS_PER_WORKER
         self._pool = WorkerPool(ctx, workers, _local_shard, _local_init, ())
 
-    def submit(self, task: ShardTask, shard: list[InputFile]) -> Any:
+    def submit(self, task: Any, shard: list[Any]) -> Any:
         return self._pool.submit((task, shard))
 
     def result(self, handle: Any) -> list[FileResult]:

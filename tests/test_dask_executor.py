@@ -198,3 +198,40 @@ def test_the_seam_with_the_local_executor_matches_jobs_1(tmp_path, small_shards)
     assert results == one.files
     two = tree(tmp_path / "two")
     assert two == {k: v for k, v in tree(tmp_path / "one").items() if k != "report.json"}
+
+
+# -- corpus diff DIR_A DIR_B --executor dask ---------------------------------------------------
+
+
+def diff_snapshots(tmp_path: Path) -> tuple[Path, Path]:
+    """Every diff fixture as a changed pair, plus a rename, an addition, an unreadable file."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    fixtures = ROOT / "fixtures" / "diff"
+    for case in sorted(p for p in fixtures.iterdir() if (p / "old.txt").is_file()):
+        for side, name in ((a, "old.txt"), (b, "new.txt")):
+            if (case / name).is_file():
+                (side / "cases").mkdir(parents=True, exist_ok=True)
+                shutil.copy(case / name, side / "cases" / f"{case.name}.txt")
+    shutil.copy(ARTICLES / "seed.txt", a / "moved.txt")
+    shutil.copy(ARTICLES / "seed.txt", b / "moved-here.txt")
+    shutil.copy(BAD / "date_basic.txt", b / "new-story.txt")
+    (b / "broken.txt").write_bytes(b"")
+    return a, b
+
+
+def test_corpus_diff_on_dask_is_the_same_as_in_one_process(
+    tmp_path, scheduler, monkeypatch, run_cli
+):
+    import corpus.diff.sharded as sharded
+
+    monkeypatch.setattr(sharded, "READ_SHARD", 3)
+    monkeypatch.setattr(sharded, "DIFF_SHARD", 2)
+    a, b = diff_snapshots(tmp_path)
+    serial = run_cli("diff", "--json", a, b)
+    on_dask = run_cli("diff", "--json", a, b, "--executor", "dask", "--scheduler", scheduler)
+    assert on_dask.exit_code == serial.exit_code == 2  # broken.txt is trouble in both
+    assert on_dask.output == serial.output
+    data = json.loads(on_dask.output)
+    assert data["counts"]["changed"] >= 10 and data["counts"]["renamed"] == 1
+    text = run_cli("diff", a, b, "--executor", "dask", "--scheduler", scheduler)
+    assert text.output == run_cli("diff", a, b).output
