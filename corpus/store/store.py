@@ -305,21 +305,24 @@ class Store:
             raise ConfigError("the search query is empty", code="BAD_QUERY")
         if state not in (None, "present", "removed"):
             raise ConfigError(f"unknown state {state!r}: present or removed", code="BAD_QUERY")
-        where, params = "", {"q": query, "n": limit, "o": offset}
+        join, params = "", {"q": query, "n": limit, "o": offset}
         if state is not None:
-            where += " AND d.state = :state"
+            join += " AND f.state = :state"
             params["state"] = state
         if since is not None:
-            where += " AND d.updated >= :since"
+            join += " AND f.updated >= :since"
             params["since"] = since
+        if join:  # filters need the documents table; ranking alone does not
+            join = f"JOIN documents f ON f.id = search.rowid{join}"
         try:
+            # Rank first, then fetch documents for the page only: joining every match (a
+            # common word matches most of the corpus) costs more than the ranking itself.
             rows = self.connection.execute(
-                "SELECT d.key, d.latest, d.state, d.title, v.document, s.rank FROM "
-                "(SELECT rowid AS id, bm25(search, 10.0, 1.0) AS rank FROM search "
-                " WHERE search MATCH :q) s "
-                "JOIN documents d ON d.id = s.id "
-                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
-                f"WHERE 1{where} ORDER BY s.rank LIMIT :n OFFSET :o",
+                "WITH top AS (SELECT search.rowid AS id, bm25(search, 10.0, 1.0) AS rank "
+                f"  FROM search {join} WHERE search MATCH :q ORDER BY rank LIMIT :n OFFSET :o) "
+                "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
+                "JOIN documents d ON d.id = top.id "
+                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest ORDER BY top.rank",
                 params,
             ).fetchall()
         except sqlite3.OperationalError as exc:
