@@ -21,6 +21,7 @@ from .cliutil import (
     EXIT_USAGE,
     AppState,
     echo_json,
+    executor_options,
     fail,
     fail_on_option,
     get_state,
@@ -93,6 +94,7 @@ def cli(
     help="Output format (repeatable; default: nitf and json). See `corpus formats`.",
 )
 @jobs_option
+@executor_options
 @fail_on_option
 @click.option(
     "--report",
@@ -138,6 +140,9 @@ def ingest(
     output: str | None,
     formats: tuple[str, ...],
     jobs: int,
+    executor: str,
+    scheduler: str | None,
+    workers: int | None,
     fail_on: str,
     report_path: str | None,
     max_file_size: int | None,
@@ -163,6 +168,9 @@ def ingest(
         output=output,
         formats=tuple(formats) if formats else (("nitf", "json") if output else ()),
         jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
+        workers=workers,
         report_path=report_path,
         fail_fast=fail_fast,
         plugin_timeout=plugin_timeout,

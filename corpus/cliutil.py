@@ -47,6 +47,29 @@ def fail_on_option(func: F) -> F:
     )(func)
 
 
+def executor_options(func: F) -> F:
+    """``--executor NAME``, ``--scheduler ADDRESS``, ``--workers N``: where shards of files run."""
+    func = click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes of a Dask LocalCluster (default: cores).",
+    )(func)
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="Use the running Dask cluster at this address (tcp://HOST:8786).",
+    )(func)
+    return click.option(
+        "--executor",
+        metavar="NAME",
+        default="local",
+        show_default=True,
+        help="Where files are processed: local (the --jobs pool), dask, or a plugin's.",
+    )(func)
+
+
 def jobs_option(func: F) -> F:
     """``-j/--jobs N``: worker processes for commands that read many files."""
     return click.option(

@@ -53,6 +53,20 @@ def register_diff_formats(register: Callable[[Any], None]) -> None:
     """
 
 
+@hookspec
+def register_executors(register: Callable[[Any], None]) -> None:
+    """Register places where ``corpus ingest --executor NAME`` runs its shards of files.
+
+    :param register: adds one :class:`corpus.executors.Executor`: a ``name``, a
+        ``description`` and ``start(task, workers=, scheduler=)`` returning a session (a
+        context manager with ``submit(task, shard)``, ``result(handle)``, ``cancel(handles)``
+        and ``slots``). Names must be unique across plugins.
+
+    ``local`` and ``dask`` are built in. The session only moves shards: a worker runs
+    ``task.run(shard)`` on each (``task`` is picklable), and the driver commits the results.
+    """
+
+
 @hookspec(firstresult=True)
 def document_key(document: Document, path: str) -> str | None:
     """Return the stable identity of a document, or None to leave the default.

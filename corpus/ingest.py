@@ -28,6 +28,7 @@ import attrs
 
 from .config import Config
 from .errors import ConfigError, CorpusError, OutputError
+from .executors import get_executor
 from .listing import InputFile, iter_inputs
 from .model import Finding, Severity
 from .outputs import OutputWriter, discard_staged, quarantine_file, temp_prefix
@@ -43,6 +44,7 @@ from .pipeline import (
 )
 from .plugins import Plugins, PluginSpec
 from .report import IngestReport
+from .shards import run_shards
 from .workers import WorkerDied, WorkerError, WorkerPool, default_context
 
 __all__ = [
@@ -79,6 +81,10 @@ class IngestOptions:
     quarantine: str | None = None
     plugin_timeout: float | None = None
     arguments: tuple[str, ...] = ()
+    #: ``local`` (the --jobs pool) or a registered executor (``dask``...): see corpus.executors.
+    executor: str = "local"
+    scheduler: str | None = None
+    workers: int | None = None
 
 
 # -- processing ------------------------------------------------------------------------------
@@ -171,6 +177,8 @@ def run_ingest(
     _check_paths(options)
     for fmt in options.formats:
         plugins.exporters.get(fmt)  # unknown formats fail before any work
+    if options.executor != "local":
+        get_executor(plugins, options.executor)
     writer = (
         OutputWriter.for_formats(options.output, plugins, options.formats)
         if options.output
@@ -394,6 +402,9 @@ def _results(
 ) -> Iterator[tuple[InputFile, FileResult, bool]]:
     """(input, result, already recorded) in input order, from here or from worker processes."""
     pending = _pending(options, store_run, writer, stop)
+    if options.executor != "local":  # shards on another executor (corpus.executors)
+        yield from run_shards(options, plugins, config, writer, pending)
+        return
     if options.jobs <= 1:
         for item in pending:
             if isinstance(item, tuple):

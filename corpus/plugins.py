@@ -42,6 +42,8 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "validators": "corpus.validators",
     "diff": "corpus.diff.plugin",
     "store": "corpus.store.plugin",
+    "executors": "corpus.executors",
+    "dask": "corpus.dask_executor",
 }
 
 ENTRY_POINT_GROUP = "corpus"
@@ -176,6 +178,7 @@ class Plugins:
         self._readers: ReaderRegistry | None = None
         self._exporters: ExporterRegistry | None = None
         self._diff_formats: dict[str, Any] | None = None
+        self._executors: dict[str, Any] | None = None
         for name in self.spec.disabled:
             self.pm.set_blocked(name)
         for name, module in DEFAULT_PLUGINS.items():
@@ -255,13 +258,13 @@ class Plugins:
             module or getattr(plugin, "__name__", type(plugin).__name__),
             distribution,
         )
-        self._readers = self._exporters = self._diff_formats = None
+        self._readers = self._exporters = self._diff_formats = self._executors = None
         return registered
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
         self._origins.pop(name, None)
-        self._readers = self._exporters = self._diff_formats = None
+        self._readers = self._exporters = self._diff_formats = self._executors = None
 
     # -- registries ------------------------------------------------------------------------
 
@@ -300,6 +303,15 @@ class Plugins:
             self._collect("register_diff_formats", registry)
             self._diff_formats = dict(registry.items)
         return self._diff_formats
+
+    @property
+    def executors(self) -> dict[str, Any]:
+        """Where ingest can run its shards (``--executor NAME``), by name."""
+        if self._executors is None:
+            registry = _NamedRegistry("executor")
+            self._collect("register_executors", registry)
+            self._executors = dict(registry.items)
+        return self._executors
 
     # -- per-document hooks ----------------------------------------------------------------
 

@@ -205,6 +205,27 @@ def test_hook_register_diff_formats() -> None:
     assert renderer.render(types.SimpleNamespace(changes=[1, 2, 3]), {}) == "3 change(s)\n"
 
 
+def test_hook_register_executors(tmp_path: Path) -> None:
+    from corpus.ingest import IngestOptions, run_ingest
+
+    pm = make_plugins(("inline", example("register_executors")))
+    assert {"local", "dask", "inline"} <= set(pm.executors)
+    articles = ROOT / "fixtures" / "articles"
+    reports = []
+    for name, executor in (("one", "local"), ("inline", "inline")):
+        options = IngestOptions(
+            sources=(str(articles),), output=str(tmp_path / name), executor=executor
+        )
+        reports.append(run_ingest(options, plugins=pm, config=make_config()))
+    assert reports[0].files == reports[1].files
+    assert reports[1].totals_dict()["outputs"] > 0
+    for path in sorted((tmp_path / "one").rglob("*.xml")):
+        assert (
+            path.read_bytes()
+            == (tmp_path / "inline" / path.relative_to(tmp_path / "one")).read_bytes()
+        )
+
+
 def test_hook_register_commands(tmp_path: Path) -> None:
     cli = CorpusCLI(("counter", example("register_commands")), cwd=tmp_path)
     result = cli.run("count-plugins")

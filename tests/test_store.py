@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,8 +138,9 @@ def test_every_version_keeps_the_canonical_json_and_findings(store, root):
     warning = Finding("NO_DATE", Severity.WARNING, "no date line", path="a.txt", line=1)
     with store.begin_run(roots=[root], arguments=[]) as run:
         assert run.record(root, ok(doc, (warning,))) == "new"
-    stored_json = store.connection.execute("SELECT document FROM versions").fetchone()[0]
-    assert json.loads(stored_json) == document_to_dict(doc)
+    stored = store.connection.execute("SELECT document FROM versions").fetchone()[0]
+    assert isinstance(stored, bytes)  # compressed (schema 5): no longer the JSON itself
+    assert json.loads(zstandard.ZstdDecompressor().decompress(stored)) == document_to_dict(doc)
     stored = store.version("a", 1)
     assert stored.document == doc
     assert stored.info.findings == (warning,)

@@ -11,7 +11,16 @@ from pathlib import Path
 
 import click
 
-from ..cliutil import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, echo_json, fail, get_state, json_option
+from ..cliutil import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    echo_json,
+    executor_options,
+    fail,
+    get_state,
+    json_option,
+)
 from ..errors import ConfigError, CorpusError, StoreError
 
 
@@ -96,6 +105,7 @@ def _load(spec: str, store: str | None, plugins):
     help="Version store for KEY and KEY@N arguments [env CORPUS_STORE, else ./corpus.db].",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Folders: list unchanged documents too.")
+@executor_options
 def diff_command(
     old: str,
     new: str | None,
@@ -108,6 +118,9 @@ def diff_command(
     whole_below: float,
     store_path: str | None,
     verbose: bool,
+    executor: str,
+    scheduler: str | None,
+    workers: int | None,
 ) -> None:
     """Show how an article changed: OLD and NEW files, folders, or KEY@N versions.
 
@@ -127,7 +140,8 @@ def diff_command(
     try:
         formats = state.plugins.diff_formats
         if new is not None and os.path.isdir(old) and os.path.isdir(new):
-            _diff_folders(old, new, fmt, ignore, whole_below, verbose, state.plugins)
+            where = {"executor": executor, "scheduler": scheduler, "workers": workers}
+            _diff_folders(old, new, fmt, ignore, whole_below, verbose, state.plugins, where)
             return
         if os.path.isdir(old) or (new is not None and os.path.isdir(new)):
             raise ConfigError("compare a folder with a folder, or a file with a file")
@@ -168,7 +182,7 @@ def _compute(a, b, ignore: tuple[str, ...], whole_below: float):
     return result
 
 
-def _diff_folders(old, new, fmt, ignore, whole_below, verbose, plugins) -> None:
+def _diff_folders(old, new, fmt, ignore, whole_below, verbose, plugins, where) -> None:
     from .corpus_diff import diff_corpora, render_corpus_text
 
     if fmt not in ("text", "json"):
@@ -179,6 +193,7 @@ def _diff_folders(old, new, fmt, ignore, whole_below, verbose, plugins) -> None:
         plugins=plugins,
         ignore_cosmetic="cosmetic" in ignore,
         whole_below=whole_below,
+        **where,
     )
     if fmt == "json":
         echo_json(result.to_dict())

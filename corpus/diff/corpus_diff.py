@@ -125,6 +125,19 @@ def _walk(root: Path, extensions: set[str]) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
+def list_files(root: str | os.PathLike[str], plugins) -> list[tuple[str, Path]]:
+    """(relative path, path) of every file under ``root`` a reader takes, in walk order."""
+    root = Path(root)
+    return [
+        (path.relative_to(root).as_posix(), path)
+        for path in _walk(root, plugins.readers.extensions())
+    ]
+
+
+def duplicate_key(rel: str, key: str, first: str) -> ReadError:
+    return ReadError(rel, "DUPLICATE_KEY", f"same key {key!r} as {first}; rename one of them")
+
+
 def read_folder(
     root: str | os.PathLike[str], plugins
 ) -> tuple[dict[str, tuple[str, Document]], list[ReadError]]:
@@ -134,27 +147,20 @@ def read_folder(
     root = Path(root)
     docs: dict[str, tuple[str, Document]] = {}
     errors: list[ReadError] = []
-    for path in _walk(root, plugins.readers.extensions()):
-        rel = path.relative_to(root).as_posix()
+    for rel, path in list_files(root, plugins):
         try:
             document = read_path(path, root=root, plugins=plugins).document
         except CorpusError as exc:
             errors.append(ReadError(exc.path or rel, exc.code, exc.message, exc.line))
             continue
         if document.key in docs:
-            errors.append(
-                ReadError(
-                    rel,
-                    "DUPLICATE_KEY",
-                    f"same key {document.key!r} as {docs[document.key][0]}; rename one of them",
-                )
-            )
+            errors.append(duplicate_key(rel, document.key, docs[document.key][0]))
             continue
         docs[document.key] = (rel, document)
     return docs, errors
 
 
-def _renames(
+def find_renames(
     removed: dict[str, tuple[str, Document]],
     added: dict[str, tuple[str, Document]],
     threshold: float,
@@ -206,9 +212,31 @@ def diff_corpora(
     plugins,
     rename_threshold: float = 0.8,
     ignore_cosmetic: bool = False,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
     **options: Any,
 ) -> CorpusDiff:
-    """Compare two folders of articles; options go to :func:`diff_documents`."""
+    """Compare two folders of articles; options go to :func:`diff_documents`.
+
+    With ``executor`` (``dask``, or another registered one; not ``local``), files are read
+    and changed documents diffed in shards there (:mod:`corpus.diff.sharded`); the result is
+    the same.
+    """
+    if executor not in (None, "local"):
+        from .sharded import diff_corpora_sharded
+
+        return diff_corpora_sharded(
+            old_root,
+            new_root,
+            plugins=plugins,
+            rename_threshold=rename_threshold,
+            ignore_cosmetic=ignore_cosmetic,
+            executor=executor,
+            scheduler=scheduler,
+            workers=workers,
+            options=options,
+        )
     old_docs, errors = read_folder(old_root, plugins)
     new_docs, more = read_folder(new_root, plugins)
     errors += more
@@ -228,7 +256,7 @@ def diff_corpora(
         entries.append(CorpusEntry(status, key, key, pa, pb, diff=d))
     removed = {k: v for k, v in old_docs.items() if k not in new_docs}
     added = {k: v for k, v in new_docs.items() if k not in old_docs}
-    for a_key, b_key, sim in _renames(removed, added, rename_threshold):
+    for a_key, b_key, sim in find_renames(removed, added, rename_threshold):
         (pa, a), (pb, b) = removed.pop(a_key), added.pop(b_key)
         d = _diff(a, b)
         entries.append(CorpusEntry(RENAMED, b_key, a_key, pa, pb, diff=d, similarity=sim))

@@ -211,26 +211,55 @@ def register_commands(cli: click.Group) -> None:
 
     @cli.command(name="export")
     @store_option
-    @click.option("-t", "--to", "fmt", required=True, metavar="FORMAT", help="Exporter name.")
     @click.option(
-        "-o", "--output", required=True, type=click.Path(file_okay=False), help="Output folder."
+        "-t",
+        "--to",
+        "fmt",
+        required=True,
+        metavar="FORMAT",
+        help="Exporter name, or parquet for one Parquet file of every document.",
+    )
+    @click.option(
+        "-o",
+        "--output",
+        required=True,
+        type=click.Path(),
+        help="Output folder (a file with --to parquet).",
     )
     @click.option(
         "--as-of",
         metavar="TIME",
         help="The corpus as it was then (a date means the end of that day, UTC).",
     )
+    @click.option(
+        "--all-versions",
+        is_flag=True,
+        help="With --to parquet: every version, not only each document's latest.",
+    )
     @click.option("-q", "--quiet", is_flag=True, help="No summary line.")
     def export_command(
-        store_path: str | None, fmt: str, output: str, as_of: str | None, quiet: bool
+        store_path: str | None,
+        fmt: str,
+        output: str,
+        as_of: str | None,
+        all_versions: bool,
+        quiet: bool,
     ) -> None:
         """Write every present document from the store with exporter FORMAT into a folder.
 
-        No source files are needed. Exit 1 when some document could not be exported.
+        --to parquet writes one Parquet file instead: a row per document version (the latest
+        of each present document, or every version with --all-versions), for pandas, DuckDB
+        or Hugging Face datasets. No source files are needed. Exit 1 when some document could
+        not be exported.
         """
         from .export import export_store
         from .timeutil import parse_user_time, short
 
+        if fmt == "parquet":
+            _export_parquet(store_path, output, as_of, all_versions, quiet)
+            return
+        if all_versions:
+            raise click.UsageError("--all-versions is for --to parquet")
         plugins = get_state().plugins
         with open_store(store_path) as store:
             try:
@@ -309,6 +338,25 @@ def register_commands(cli: click.Group) -> None:
         ]
         for name, value in lines:
             click.echo(f"{name + ':':<15}{value}")
+
+
+def _export_parquet(
+    store_path: str | None, output: str, as_of: str | None, all_versions: bool, quiet: bool
+) -> None:
+    from .parquet import write_parquet
+    from .timeutil import parse_user_time, short
+
+    with open_store(store_path) as store:
+        try:
+            stamp = parse_user_time(as_of, end_of_day=True) if as_of else None
+            versions = store.all_versions(stamp) if all_versions else store.as_of(stamp)
+            rows = write_parquet(versions, output)
+        except CorpusError as exc:
+            fail(exc)
+    if not quiet:
+        when = f" as of {short(stamp)}" if stamp else ""
+        what = "versions" if all_versions else "documents"
+        click.echo(f"exported {rows} {what}{when} to {output}")
 
 
 def _run_args(data: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import StoreError
 from ..model import Document, Finding, canonical_json, document_to_dict
+from . import payload
 from .lock import WriterLock
 from .records import document_from_stored, findings_from_json
 from .timeutil import now_stamp, short
@@ -79,7 +80,9 @@ class IngestRun:
         self._orphans: set[int] = set()
         # Full-text index changes wait for the batch's commit: written one by one, each would
         # flush FTS5's pending terms (every statement savepoint does), which is many times slower.
-        self._index: list[tuple[int, str, str] | int] = []
+        # The index is contentless (it keeps no copy of the text), so a removal carries the
+        # values that were indexed: ("delete", id, title, body) or ("insert", id, title, body).
+        self._index: list[tuple[str, int, str, str]] = []
 
     # -- starting --------------------------------------------------------------------------
 
@@ -232,13 +235,17 @@ class IngestRun:
         else:
             doc_id, n = row[0], row[2] + 1
             outcome = NEW if row[1] == "removed" else CHANGED  # a removed document came back
-            summary = self._summary(doc_id, n - 1, text)
+            previous = self._conn.execute(
+                "SELECT document FROM versions WHERE doc_id = ? AND n = ?", (doc_id, n - 1)
+            ).fetchone()
+            if previous is not None:
+                summary = self._summary(previous[0], text)
+                self._index.append(("delete", doc_id, *payload.search_text(previous[0])))
             self._conn.execute(
                 "UPDATE documents SET state = 'present', latest = ?, content_hash = ?, title = ?, "
                 "date = ?, root = ?, rel_path = ?, updated = ?, removed_at = NULL WHERE id = ?",
                 (n, content_hash, document.title, date, root, rel, now, doc_id),
             )
-            self._index.append(doc_id)
         self._conn.execute(
             "INSERT INTO versions (doc_id, n, run_id, created, content_hash, source_sha256, "
             "size, document, findings, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -250,16 +257,17 @@ class IngestRun:
                 content_hash,
                 document.source.sha256 if document.source else None,
                 size,
-                text,
+                payload.encode(text),
                 _findings_json(result),
                 summary,
             ),
         )
-        self._index.append((doc_id, document.title, document.body_text))
+        self._index.append(("insert", doc_id, document.title, document.body_text))
         return outcome, doc_id, n
 
-    def _summary(self, doc_id: int, previous: int, text: str) -> str | None:
-        """What changed from version ``previous`` to the new version (its stored JSON ``text``).
+    def _summary(self, previous: bytes | str, text: str) -> str | None:
+        """What changed from the ``previous`` version (its stored payload) to the new one (its
+        canonical JSON ``text``).
 
         Both sides are parsed from their stored JSON, as ``corpus log`` would parse them, so
         the stored line is the one it would work out. Any failure gives None, never a lost
@@ -267,13 +275,8 @@ class IngestRun:
         """
         from .summary import engine_summary  # loads the diff engine on the first change only
 
-        row = self._conn.execute(
-            "SELECT document FROM versions WHERE doc_id = ? AND n = ?", (doc_id, previous)
-        ).fetchone()
-        if row is None:
-            return None
         try:
-            old, new = document_from_stored(row[0]), document_from_stored(text)
+            old, new = document_from_stored(previous), document_from_stored(text)
         except Exception:
             return None
         return engine_summary(old, new)
@@ -308,11 +311,16 @@ class IngestRun:
             self._conn.execute("BEGIN IMMEDIATE")
 
     def _flush_index(self) -> None:
-        for op in self._index:
-            if isinstance(op, int):
-                self._conn.execute("DELETE FROM search WHERE rowid = ?", (op,))
+        for what, *values in self._index:
+            if what == "delete":
+                self._conn.execute(
+                    "INSERT INTO search (search, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+                    values,
+                )
             else:
-                self._conn.execute("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", op)
+                self._conn.execute(
+                    "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", values
+                )
         self._index.clear()
 
     def _commit(self) -> None:

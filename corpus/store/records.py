@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from ..model import Document, Finding, document_from_json
+from . import payload
 
 
 @attrs.frozen
@@ -130,12 +131,11 @@ def findings_from_json(text: str) -> tuple[Finding, ...]:
     return tuple(Finding.from_dict(item) for item in json.loads(text))
 
 
-def document_from_stored(text: str) -> Document:
-    """The document of a stored version (its canonical JSON)."""
-    return document_from_json(text)
+def document_from_stored(stored: bytes | str) -> Document:
+    """The document of a stored version (its compressed canonical JSON, or the JSON itself)."""
+    return document_from_json(payload.decode(stored))
 
 
-def search_text(document_json: str) -> tuple[str, str]:
-    """The title and body that go into the full-text index, from a version's stored JSON."""
-    data = json.loads(document_json)
-    return data.get("title") or "", "\n\n".join(b.get("text", "") for b in data.get("blocks", ()))
+def search_text(stored: bytes | str) -> tuple[str, str]:
+    """The title and body that go into the full-text index, from a version's stored payload."""
+    return payload.search_text(stored)

@@ -115,10 +115,10 @@ def _fill_search(conn: sqlite3.Connection) -> None:
         "SELECT d.id, v.document FROM documents d "
         "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest"
     )
-    from .records import search_text  # local: records imports the model, schema stays light
+    from .payload import search_text  # local: the codec loads only when there are rows
 
-    for doc_id, text in rows:
-        title, body = search_text(text)
+    for doc_id, stored in rows:
+        title, body = search_text(stored)
         conn.execute(
             "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", (doc_id, title, body)
         )
@@ -176,6 +176,43 @@ def _to_v5(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE temp.runs_copy")
 
 
+_V6 = """
+DROP TABLE search;
+CREATE VIRTUAL TABLE search USING fts5 (
+    title, body, content = '', tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+#: Versions compressed per statement batch while migrating to version 6.
+_V6_BATCH = 500
+
+
+def _to_v6(conn: sqlite3.Connection) -> None:
+    """Compact stores: version payloads compressed (zstd), a full-text index without its own
+    copy of the text (FTS5 contentless: search snippets are made from the shown documents).
+
+    Payloads are compressed in batches by id, so memory stays flat on a large store. The pages
+    freed stay in the file for later ingests to reuse; ``VACUUM`` gives them back to the disk.
+    """
+    from .payload import encode  # local: the codec loads only when a store is migrated
+
+    _script(conn, _V6)
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, document FROM versions WHERE id > ? ORDER BY id LIMIT ?",
+            (last, _V6_BATCH),
+        ).fetchall()
+        if not rows:
+            break
+        conn.executemany(
+            "UPDATE versions SET document = ? WHERE id = ?",
+            [(encode(text), vid) for vid, text in rows if isinstance(text, str)],
+        )
+        last = rows[-1][0]
+    _fill_search(conn)
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -190,6 +227,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     3: _to_v3,
     4: _to_v4,
     5: _to_v5,
+    6: _to_v6,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -26,8 +26,10 @@ from .records import (
     VersionInfo,
     document_from_stored,
     findings_from_json,
+    search_text,
 )
 from .schema import migrate, user_tables
+from .snippets import make_snippets
 
 if TYPE_CHECKING:  # pragma: no cover
     from .check import CheckResult
@@ -37,6 +39,10 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_STORE = "corpus.db"
 #: Environment variable naming the default store.
 STORE_ENV = "CORPUS_STORE"
+
+#: Page size of new stores. A compressed version is 1 to 3 KiB: with SQLite's default 4 KiB
+#: pages most would take a page of their own (two do not fit), wasting a third of the file.
+PAGE_SIZE = 16384
 
 #: Page cache per connection, in KiB (fixed, so memory does not grow with the corpus).
 CACHE_KIB = 32 * 1024
@@ -147,6 +153,8 @@ class Store:
             raise store_error(exc, path) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # Only a new, empty file takes it (WAL fixes the page size of an existing one).
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -321,24 +329,45 @@ class Store:
         ).fetchone()
         return self.run(row[0]) if row else None
 
-    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        state: str | None = None,
+        since: str | None = None,
+    ) -> list[SearchHit]:
         """Documents whose latest title or body match the FTS5 ``query``, best first (bm25).
 
-        Raises :class:`ConfigError` (code ``BAD_QUERY``) when the query is not valid FTS5.
+        Paged by ``limit`` and ``offset``; ``state`` (``present`` or ``removed``) and ``since``
+        (updated at or after that time) filter. Snippets are made from the shown documents
+        only (the index keeps no text; see :mod:`corpus.store.snippets`). Raises
+        :class:`ConfigError` (code ``BAD_QUERY``) when the query is not valid FTS5.
         """
         if not query.strip():
             raise ConfigError("the search query is empty", code="BAD_QUERY")
+        if state not in (None, "present", "removed"):
+            raise ConfigError(f"unknown state {state!r}: present or removed", code="BAD_QUERY")
+        join, params = "", {"q": query, "n": limit, "o": offset}
+        if state is not None:
+            join += " AND f.state = :state"
+            params["state"] = state
+        if since is not None:
+            join += " AND f.updated >= :since"
+            params["since"] = since
+        if join:  # filters need the documents table; ranking alone does not
+            join = f"JOIN documents f ON f.id = search.rowid{join}"
         try:
-            # Rank first, then make snippets for the winners only: snippet() on every match
-            # of a common word costs more than the ranking itself.
+            # Rank first, then fetch documents for the page only: joining every match (a
+            # common word matches most of the corpus) costs more than the ranking itself.
             rows = self.connection.execute(
-                "WITH top AS (SELECT rowid AS id, bm25(search, 10.0, 1.0) AS rank FROM search "
-                "  WHERE search MATCH :q ORDER BY rank LIMIT :n) "
-                "SELECT d.key, d.latest, d.state, d.title, "
-                "  (SELECT snippet(search, -1, '[', ']', '...', 12) FROM search "
-                "   WHERE search MATCH :q AND rowid = top.id), top.rank "
-                "FROM top JOIN documents d ON d.id = top.id ORDER BY top.rank",
-                {"q": query, "n": limit},
+                "WITH top AS (SELECT search.rowid AS id, bm25(search, 10.0, 1.0) AS rank "
+                f"  FROM search {join} WHERE search MATCH :q ORDER BY rank LIMIT :n OFFSET :o) "
+                "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
+                "JOIN documents d ON d.id = top.id "
+                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest ORDER BY top.rank",
+                params,
             ).fetchall()
         except sqlite3.OperationalError as exc:
             text = str(exc)
@@ -350,7 +379,13 @@ class Store:
                     code="BAD_QUERY",
                 ) from None
             raise store_error(exc, self.path) from exc
-        return [SearchHit(*row) for row in rows]
+        snippets = make_snippets(query, [search_text(row[4]) for row in rows])
+        return [
+            SearchHit(key, latest, doc_state, title, snippet, rank)
+            for (key, latest, doc_state, title, _, rank), snippet in zip(
+                rows, snippets, strict=True
+            )
+        ]
 
     def as_of(self, stamp: str | None = None) -> Iterator[StoredVersion]:
         """The documents present at time ``stamp`` (now when None), each at its version then.
@@ -375,6 +410,20 @@ class Store:
             )
         for row in cursor:
             yield _stored_version(row)
+
+    def all_versions(self, stamp: str | None = None) -> Iterator[StoredVersion]:
+        """Every version, by key then number; only those created at or before ``stamp`` when
+        given. Streams one row at a time (for ``export --all-versions``)."""
+        sql = (
+            f"SELECT {_VERSION_COLUMNS}, v.document FROM versions v "
+            "JOIN documents d ON d.id = v.doc_id"
+        )
+        params: dict[str, str] = {}
+        if stamp is not None:
+            sql += " WHERE v.created <= :t"
+            params["t"] = stamp
+        for row in self.connection.execute(sql + " ORDER BY d.key, v.n", params):
+            yield StoredVersion(_version_info(row[:-1]), document_from_stored(row[-1]))
 
     def stats(self) -> dict[str, Any]:
         """Counts and sizes for ``corpus stats``."""

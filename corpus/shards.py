@@ -1,0 +1,390 @@
+"""Shards of input files: what a worker does with one, and how the driver feeds an executor.
+
+See :mod:`corpus.executors` for the shape. This module holds the heavy side (the pipeline,
+outputs), loaded only when an ingest runs on an executor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from .config import Config
+from .errors import CorpusError
+from .executors import SHARDS_PER_WORKER, ShardLost, ShardTask, get_executor
+from .listing import InputFile
+from .model import Finding, Severity
+from .outputs import TMP_PREFIX, OutputWriter
+from .pipeline import STATUS_REJECTED, FileResult, process_data, process_path
+from .plugins import Plugins
+
+#: Files per shard: large enough that scheduling costs little next to the work (about a
+#: second of it), small enough to spread a corpus over many workers and to lose little when
+#: a worker dies.
+SHARD_SIZE = 256
+#: Seconds to wait for the stage folder to empty after cancelling shards on an interrupt.
+CANCEL_GRACE = 30.0
+
+
+# -- the worker side -----------------------------------------------------------------------
+
+_worker_cache: dict[str, Any] = {}
+_made_folders: set[str] = set()
+
+
+def _plugins_for(task: ShardTask) -> tuple[Plugins, OutputWriter | None]:
+    """The worker's plugins and writer for this run, built once per worker process."""
+    if _worker_cache.get("token") != task.token:
+        _worker_cache.clear()
+        _made_folders.clear()
+        _worker_cache["plugins"] = Plugins(task.spec)
+        _worker_cache["writer"] = (
+            OutputWriter(task.output, task.extensions) if task.output and task.extensions else None
+        )
+        _worker_cache["token"] = task.token
+    return _worker_cache["plugins"], _worker_cache["writer"]
+
+
+def process_shard(task: ShardTask, items: list[InputFile]) -> list[FileResult]:
+    """One shard through the pipeline: read, plugins, export, stage the outputs."""
+    plugins, writer = _plugins_for(task)
+    common = {
+        "plugins": plugins,
+        "config": task.config,
+        "formats": task.formats,
+        "fail_fast": task.fail_fast,
+        "plugin_timeout": task.plugin_timeout,
+    }
+    results = []
+    for item in items:
+        if item.data is not None:
+            result = process_data(item.data, item.rel, **common)
+        else:
+            result = process_path(item.path, item.rel, max_file_size=task.max_file_size, **common)
+        if writer is not None and task.stage_dir is not None:
+            result = stage(writer, task.stage_dir, item, result)
+        results.append(result if task.keep_documents else result.slim())
+    return results
+
+
+def stage_name(item: InputFile) -> str:
+    """The stage file stem of an input: fixed by its path, so a rerun overwrites its stages."""
+    return hashlib.blake2b(item.path.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+
+
+def stage(writer: OutputWriter, stage_dir: str, item: InputFile, result: FileResult) -> FileResult:
+    """Write a result's outputs into the run's stage folder; the driver renames them."""
+    key = result.document_key
+    if not result.outputs or key is None:
+        return result
+    staged: dict[str, str] = {}
+    try:
+        for fmt, data in result.outputs.items():
+            # target() refuses a key that would escape the output folder; the driver's rename
+            # needs the target's folder, made here as the local pool's workers do.
+            folder = os.path.dirname(writer.target(key, fmt))
+            if folder not in _made_folders:
+                os.makedirs(folder, exist_ok=True)
+                _made_folders.add(folder)
+            tmp = os.path.join(stage_dir, f"{stage_name(item)}-{fmt}")
+            # No O_CREAT of the folder: once the driver removed it (an interrupt), writing
+            # fails instead of leaving a file behind.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            staged[fmt] = tmp
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+    except (CorpusError, OSError) as exc:
+        for tmp in staged.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, CorpusError):
+            finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
+        else:
+            finding = Finding(
+                "OUTPUT_UNWRITABLE",
+                Severity.ERROR,
+                f"cannot write output: {exc.strerror or exc}; check the output folder",
+                path=result.path,
+            )
+        return attrs.evolve(
+            result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
+        )
+    return result.with_outputs(staged)
+
+
+# -- the driver side -----------------------------------------------------------------------
+
+
+def stage_dir_for(output: str) -> str:
+    """This driver's stage folder in ``output`` (named by its process id, like temp files)."""
+    return os.path.join(os.path.abspath(output), f"{TMP_PREFIX}{os.getpid()}-shards")
+
+
+def remove_stale_stage_dirs(output: str) -> int:
+    """Remove stage folders of drivers that no longer run; how many files they held."""
+    removed = 0
+    try:
+        entries = list(os.scandir(output))
+    except OSError:
+        return 0
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(TMP_PREFIX) and name.endswith("-shards")):
+            continue
+        pid = name[len(TMP_PREFIX) : -len("-shards")]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            removed += len(os.listdir(entry.path))
+            shutil.rmtree(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def make_task(
+    options: Any, plugins: Plugins, config: Config, writer: OutputWriter | None
+) -> ShardTask:
+    """The picklable task of an ingest run (``options``: its :class:`IngestOptions`)."""
+    return ShardTask(
+        token=uuid.uuid4().hex,
+        spec=plugins.spec,
+        config=config,
+        formats=tuple(options.formats),
+        fail_fast=options.fail_fast,
+        plugin_timeout=options.plugin_timeout,
+        max_file_size=options.max_file_size,
+        keep_documents=bool(options.store),
+        output=writer.root if writer is not None else None,
+        extensions=dict(writer.extensions) if writer is not None else {},
+        stage_dir=stage_dir_for(writer.root) if writer is not None else None,
+    )
+
+
+def run_shards(
+    options: Any,
+    plugins: Plugins,
+    config: Config,
+    writer: OutputWriter | None,
+    pending: Iterator[Any],
+) -> Iterator[tuple[InputFile, FileResult, bool]]:
+    """(input, result, already recorded) in input order, processed in shards by the executor
+    ``options.executor``. ``pending`` holds inputs to process, and (input, result, recorded)
+    triples decided by the driver (skips, listing problems), which keep their place.
+
+    A shard whose worker died is run again by the executor itself where it can (Dask does);
+    if it still comes back lost, its files are run one at a time, and a file that is lost
+    alone is rejected (``WORKER_DIED``, or ``INTERNAL_ERROR`` when it raised). The executor
+    starts with the first shard: a re-ingest with nothing to read starts no cluster.
+    """
+    executor = get_executor(plugins, options.executor)
+    task = make_task(options, plugins, config, writer)
+    if task.stage_dir is not None:
+        remove_stale_stage_dirs(task.output or "")
+        os.makedirs(task.stage_dir, exist_ok=True)
+    session = _LazySession(
+        lambda: executor.start(task, workers=options.workers, scheduler=options.scheduler)
+    )
+    try:
+        with session:
+            yield from _drive(session, pending, task)
+    finally:
+        if task.stage_dir is not None:
+            _remove_stage_dir(task.stage_dir)
+
+
+class _LazySession:
+    """An executor session started when the first shard is submitted."""
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self._session: Any = None
+
+    @property
+    def slots(self) -> int:
+        return self._session.slots if self._session is not None else SHARDS_PER_WORKER
+
+    def submit(self, task: ShardTask, shard: list[InputFile]) -> Any:
+        if self._session is None:
+            self._session = self._start().__enter__()
+        return self._session.submit(task, shard)
+
+    def result(self, handle: Any) -> list[FileResult]:
+        return self._session.result(handle)
+
+    def cancel(self, handles: list[Any]) -> None:
+        self._session.cancel(handles)
+
+    def __enter__(self) -> _LazySession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._session is not None:
+            self._session.__exit__(*exc)
+
+
+def _drive(session: Any, pending: Iterator[Any], task: ShardTask) -> Iterator[Any]:
+    window: deque[Any] = deque()
+    shard: list[InputFile] = []
+    flying = [0]  # shards in the window
+
+    def flush() -> None:
+        if shard:
+            window.append((list(shard), session.submit(task, list(shard))))
+            flying[0] += 1
+            shard.clear()
+
+    def drain_one() -> Iterator[Any]:
+        entry = window.popleft()
+        if len(entry) == 3:
+            yield entry
+            return
+        flying[0] -= 1
+        items, handle = entry
+        try:
+            results = session.result(handle)
+        except ShardLost:
+            results = _one_by_one(session, task, items)
+        for index, (item, result) in enumerate(zip(items, results, strict=True)):
+            try:
+                yield item, result, False
+            except GeneratorExit:
+                _discard(results[index + 1 :])
+                raise
+
+    try:
+        for item in pending:
+            if isinstance(item, tuple):
+                flush()
+                window.append(item)
+            else:
+                shard.append(item)
+                if len(shard) >= SHARD_SIZE:
+                    flush()
+            while flying[0] > session.slots or len(window) > session.slots * SHARD_SIZE:
+                yield from drain_one()
+        flush()
+        while window:
+            yield from drain_one()
+    finally:
+        # Stopped early (interrupt, fail-fast): cancel what is in flight; the stage folder,
+        # removed by the caller, takes whatever the cancelled shards had staged.
+        handles = [entry[1] for entry in window if len(entry) == 2]
+        if handles:
+            session.cancel(handles)
+
+
+def _one_by_one(session: Any, task: ShardTask, items: list[InputFile]) -> list[FileResult]:
+    handles = [session.submit(task, [item]) for item in items]
+    results = []
+    for item, handle in zip(items, handles, strict=True):
+        try:
+            (result,) = session.result(handle)
+        except ShardLost as lost:
+            if lost.died:
+                finding = Finding(
+                    "WORKER_DIED",
+                    Severity.ERROR,
+                    f"the worker process reading this file died ({lost}), again with this "
+                    "file alone; the system may have run out of memory: check the file's "
+                    "size, or run it with --jobs 1",
+                    path=item.rel,
+                )
+            else:
+                finding = Finding(
+                    "INTERNAL_ERROR",
+                    Severity.ERROR,
+                    f"internal error in a worker process ({lost}); this is a bug in corpus or "
+                    "a plugin: please report it with this file",
+                    path=item.rel,
+                )
+            result = FileResult(item.rel, STATUS_REJECTED, [finding])
+        results.append(result)
+    return results
+
+
+def _discard(results: list[FileResult]) -> None:
+    for result in results:
+        for tmp in result.staged.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _remove_stage_dir(path: str) -> None:
+    """Remove the stage folder; a cancelled shard still writing may refill it for a moment."""
+    deadline = time.monotonic() + CANCEL_GRACE
+    while os.path.exists(path):
+        try:
+            shutil.rmtree(path)
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+
+# -- the local executor's pool ------------------------------------------------------------
+
+
+def _local_init() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides when to stop
+
+
+def _local_shard(batch: tuple[Any, list[Any]]) -> list[Any]:
+    task, shard = batch
+    return task.run(shard)
+
+
+class LocalSession:
+    def __init__(self, workers: int) -> None:
+        from .workers import WorkerPool, default_context
+
+        ctx, _ = default_context()
+        self.slots = workers * SHARDS_PER_WORKER
+        self._pool = WorkerPool(ctx, workers, _local_shard, _local_init, ())
+
+    def submit(self, task: Any, shard: list[Any]) -> Any:
+        return self._pool.submit((task, shard))
+
+    def result(self, handle: Any) -> list[FileResult]:
+        from .workers import WorkerDied, WorkerError
+
+        try:
+            return self._pool.result(handle)
+        except WorkerDied as died:
+            raise ShardLost(died.how, died=True) from None
+        except WorkerError as error:
+            raise ShardLost(str(error), died=False) from None
+
+    def cancel(self, handles: list[Any]) -> None:
+        for handle in handles:
+            with contextlib.suppress(Exception):
+                self._pool.result(handle)  # a pipe pool cannot recall a batch: let it end
+
+    def __enter__(self) -> LocalSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.terminate()

@@ -1,0 +1,40 @@
+"""Search snippets made from the documents a search page shows.
+
+The store's full-text index is contentless (it keeps no copy of the text, which would double
+a store's size), so FTS5's ``snippet()`` has nothing to cut from. The few documents a page
+shows are indexed again in a private in-memory FTS5 table with the same tokenizer and matched
+with the same query, so snippets are exactly the ones ``snippet()`` on the store gave before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+#: The store's tokenizer (schema.py): the same words must match here as there.
+TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+
+def make_snippets(query: str, texts: Sequence[tuple[str, str]], *, tokens: int = 12) -> list[str]:
+    """One snippet per (title, body) in ``texts`` for the FTS5 ``query``, ``[match]`` marked.
+
+    A text the query does not match (its document changed since it was ranked) gets its title.
+    """
+    if not texts:
+        return []
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5 (title, body, tokenize = '{TOKENIZE}')")
+        conn.executemany(
+            "INSERT INTO t (rowid, title, body) VALUES (?, ?, ?)",
+            [(i, title, body) for i, (title, body) in enumerate(texts)],
+        )
+        found = dict(
+            conn.execute(
+                "SELECT rowid, snippet(t, -1, '[', ']', '...', ?) FROM t WHERE t MATCH ?",
+                (tokens, query),
+            ).fetchall()
+        )
+    finally:
+        conn.close()
+    return [found.get(i, title) for i, (title, _) in enumerate(texts)]
