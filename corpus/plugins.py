@@ -42,6 +42,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "validators": "corpus.validators",
     "diff": "corpus.diff.plugin",
     "store": "corpus.store.plugin",
+    "serve": "corpus.serve",
 }
 
 ENTRY_POINT_GROUP = "corpus"
