@@ -1,8 +1,9 @@
 """A small store for the web view tests: histories with every kind of change, hostile text.
 
-Run 1 records four documents and one rejected file; run 2 changes ``world/duma`` (headline,
-an edited paragraph, a moved paragraph, a split, a cosmetic fix), changes ``evil/script``, and
-leaves ``sport/final`` out (removed); run 3 changes ``world/duma`` once more.
+Run 1 records five documents and one rejected file; run 2 changes ``world/duma`` (headline,
+edited paragraphs, a moved one, a cosmetic fix), changes ``evil/<script>``, splits a paragraph
+of ``world/storm`` and leaves ``sport/final`` out (removed); run 3 changes ``world/duma`` once
+more and merges the split paragraphs of ``world/storm`` again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ DUMA = "world/duma"
 EVIL = "evil/<script>"
 ODD = "odd key/100% sure?#x"
 FINAL = "sport/final"
+STORM = "world/storm"
 SCRIPT = "<script>alert('pwned')</script>"
 
 PARAS_1 = [
@@ -26,6 +28,9 @@ PARAS_1 = [
     "Opposition members walked out before the count. They said the debate was rushed.",
     "The finance minister welcomed the result.",
     "Analysts expect the upper house to follow within a week.",
+    "The budget runs to thirty trillion roubles.",
+    "Defence takes the largest share of it.",
+    "Health spending rises slightly.",
     "Markets barely moved on the news.",
     "The next session is due in March.",
 ]
@@ -36,10 +41,23 @@ PARAS_2 = [
     "Opposition members walked out before the count.",
     "They said the debate was rushed.",
     "Analysts expect the upper house to follow within a week.",
+    "The budget runs to thirty trillion roubles.",
+    "Defence takes the largest share of it.",
+    "Health spending rises slightly.",
     "Markets barely moved on the news.",
     "The next session is due in March!",
 ]
 PARAS_3 = [*PARAS_2[:-1], "The next session is due in April."]
+STORM_ONE = [
+    "The storm hit the coast on Monday night and flooded the harbour. Thousands of homes lost "
+    "power across the region.",
+    "Schools will stay closed until Thursday.",
+]
+STORM_TWO = [
+    "The storm hit the coast on Monday night and flooded the harbour.",
+    "Thousands of homes lost power across the region.",
+    STORM_ONE[1],
+]
 
 
 def _doc(key: str, title: str, paras: list[str], n: int = 1) -> Document:
@@ -67,14 +85,17 @@ def build_store(path: Path) -> Path:
             run.record(ROOT, _ok(evil_1))
             run.record(ROOT, _ok(_doc(ODD, "An odd key", ["Zeppelins are rare here."], 1)))
             run.record(ROOT, _ok(_doc(FINAL, "Cup final tonight", ["Kick-off at eight."], 1)))
+            run.record(ROOT, _ok(_doc(STORM, "Storm floods the harbour", STORM_ONE, 1)))
             bad = Finding("NO_BODY", "error", "the file has a header but no body", "bad.txt", 3)
             run.record(ROOT, FileResult("bad.txt", "rejected", (bad,), None))
         with store.begin_run(roots=[ROOT], arguments=["articles"]) as run:
             run.record(ROOT, _ok(_doc(DUMA, "The Duma votes again", PARAS_2, 2)))
             run.record(ROOT, _ok(evil_2))
             run.record(ROOT, _ok(_doc(ODD, "An odd key", ["Zeppelins are rare here."], 1)))
+            run.record(ROOT, _ok(_doc(STORM, "Storm floods the harbour", STORM_TWO, 2)))
         with store.begin_run(roots=[ROOT], arguments=["articles"]) as run:
             run.record(ROOT, _ok(_doc(DUMA, "The Duma votes again", PARAS_3, 3)))
             run.record(ROOT, _ok(evil_2))
             run.record(ROOT, _ok(_doc(ODD, "An odd key", ["Zeppelins are rare here."], 1)))
+            run.record(ROOT, _ok(_doc(STORM, "Storm floods the harbour", STORM_ONE, 3)))
     return path

@@ -217,8 +217,8 @@ class CorpusSite:
             return await build()
         except PageError as exc:
             return await self.error_page(request, exc.status, exc.message)
-        except NotFound as exc:
-            return await self.error_page(request, 404, exc.message)
+        except NotFound as exc:  # the store's own message, without the server's file path
+            return await self.error_page(request, 404, exc.message.replace(f" {self.path}", ""))
         except CorpusError as exc:
             return await self.error_page(request, 503, f"{exc.code}: {exc.message}")
 
@@ -258,7 +258,8 @@ class CorpusSite:
         since = request.args.get("since", "").strip()
         page = _int_arg(request, "page", 1) or 1
         context: dict[str, Any] = {
-            "q": query, "state": state, "since": since, "page": page, "hits": [],
+            "q": query, "state": state, "since": since, "page": page, "page_size": PAGE_SIZE,
+            "hits": [],
             "error": None, "more": False, "capped": False,
         }  # fmt: skip
         if state not in ("", "present", "removed"):
