@@ -8,6 +8,11 @@ more and merges the split paragraphs of ``world/storm`` again.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from corpus.model import Block, Document, Finding, Source
@@ -99,3 +104,28 @@ def build_store(path: Path) -> Path:
             run.record(ROOT, _ok(_doc(ODD, "An odd key", ["Zeppelins are rare here."], 1)))
             run.record(ROOT, _ok(_doc(STORM, "Storm floods the harbour", STORM_ONE, 3)))
     return path
+
+
+def start_server(store: Path) -> tuple[subprocess.Popen[str], str]:
+    """``corpus serve --port 0`` on ``store`` in a subprocess; (process, the URL it printed).
+
+    The caller stops it (SIGINT, as Ctrl-C would).
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corpus", "serve", "--store", str(store), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 60
+    line = ""
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line or proc.poll() is not None:
+            break
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if not match:
+        proc.kill()
+        raise AssertionError(f"no URL printed: {line!r} {proc.stderr.read()}")
+    return proc, match.group(0)

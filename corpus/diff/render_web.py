@@ -200,9 +200,9 @@ class _Renderer:
                 "↓ new place</a>"
             )
             cells = (
-                '<div class="old moved-away"></div><div class="new moved-away"></div>'
+                f'<div class="old">{escape(op.old_text or "")}</div><div class="new"></div>'
                 if self.options.view == "side"
-                else '<div class="text moved-away"></div>'
+                else '<div class="text"></div>'
             )
             return (
                 f'<div class="row moved-away" id="moved-from-{item.anchor}">'
@@ -228,8 +228,8 @@ class _Renderer:
         else:
             cells = f'<div class="text">{_inline(op)}</div>'
         return (
-            f'<div class="{" ".join(classes)}"{attrs_}>{target}'
-            f'<div class="label">{self.label(op)}</div>{cells}</div>'
+            f'<div class="{" ".join(classes)}"{attrs_}>'
+            f'<div class="label">{target}{self.label(op)}</div>{cells}</div>'
         )
 
     def header_row(self, fc: FieldChange) -> str:
