@@ -276,18 +276,22 @@ class CorpusSite:
         terms = highlight.Terms.from_query(query)
         wanted = page * PAGE_SIZE + 1
 
+        def keep(store: Store, hit: Any) -> bool:
+            if state and hit.state != state:
+                return False
+            return not (stamp and store.document(hit.key).updated < stamp)
+
         def load(store: Store) -> dict[str, Any]:
             filtered = bool(state or stamp)
-            hits = store.search(query, limit=SEARCH_CAP if filtered else wanted)
-            kept = []
-            for hit in hits:
-                if state and hit.state != state:
-                    continue
-                if stamp and store.document(hit.key).updated < stamp:
-                    continue
-                kept.append(hit)
-                if len(kept) >= wanted:
+            # Without filters, one more than the page; with them, ask for more and more of the
+            # best matches (the store ranks them all anyway) until the page fills up.
+            limit = wanted * 2 if filtered else wanted
+            while True:
+                hits = store.search(query, limit=limit)
+                kept = [hit for hit in hits if keep(store, hit)][:wanted]
+                if len(kept) >= wanted or len(hits) < limit or limit >= SEARCH_CAP:
                     break
+                limit = min(SEARCH_CAP, limit * 4)
             shown = []
             for hit in kept[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
                 doc = store.version(hit.key, hit.version).document
