@@ -114,6 +114,7 @@ def main() -> None:
         "diff (cached)": doc(changed[-1], "/diff"),
         "diff inline, cosmetic hidden": doc(changed[-1], "/diff?view=inline&cosmetic=hide"),
         "run page (1,000 changed)": f"/runs/{stats['last_run']['id']}",
+        "run page (100,000 new)": "/runs/1",
         "feed.atom": "/feed.atom",
     }
     times = asyncio.run(measure(ds, pages, args.rounds))

@@ -178,13 +178,20 @@ def recent_versions(
     return [ChangedVersion(_version(row[:9]), row[9], row[10]) for row in rows]
 
 
-def run_files(store: Store, run_id: int, *, limit: int = 1000) -> list[LoggedFile]:
-    """What run ``run_id`` changed: its file log (new, changed, removed, rejected), in order."""
-    store.run(run_id)  # NotFound for an unknown run
+def run_files(
+    store: Store, run_id: int, *, outcome: str | None = None, limit: int = 1000
+) -> list[LoggedFile]:
+    """What run ``run_id`` changed: its file log (new, changed, removed, rejected), in order.
+
+    ``outcome``: only the files with that outcome. Raises :class:`NotFound` for an unknown run.
+    """
+    store.run(run_id)
+    where = "run_id = ?" + (" AND outcome = ?" if outcome else "")
+    params = (run_id, outcome) if outcome else (run_id,)
     rows = store.connection.execute(
         "SELECT root, rel_path, key, outcome, version, findings FROM file_log "
-        "WHERE run_id = ? ORDER BY id LIMIT ?",
-        (run_id, limit),
+        f"WHERE {where} ORDER BY id LIMIT ?",
+        (*params, limit),
     )
     return [LoggedFile(*row[:5], findings=findings_from_json(row[5])) for row in rows]
 

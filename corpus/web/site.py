@@ -56,6 +56,8 @@ FEED_ENTRIES = 50
 FEED_SCAN = 500
 #: Changed files of a run whose change size is worked out (the rest are listed without it).
 RUN_DIFFS = 200
+#: Files listed per outcome on a run page (the rest are in Datasette's ``file_log`` table).
+RUN_LIST = 1000
 DOWNLOADS = ("nitf", "json", "ninjs")
 _ASSETS = {"corpus.css": "text/css; charset=utf-8", "corpus.js": "text/javascript; charset=utf-8"}
 
@@ -462,20 +464,26 @@ class CorpusSite:
 
         def load(store: Store) -> dict[str, Any]:
             run = store.run(run_id)
-            outcomes = ("new", "changed", "removed", "rejected")
-            groups: dict[str, list[Any]] = {o: [] for o in outcomes}
-            diffs = 0
-            for entry in run_files(store, run_id, limit=10_000):
-                change = None
-                if entry.outcome == "changed" and entry.key and entry.version and diffs < RUN_DIFFS:
-                    diffs += 1
-                    old = store.version(entry.key, entry.version - 1).info
-                    new = store.version(entry.key, entry.version).info
-                    change = self.diffs.change(store, old, new)
-                groups.setdefault(entry.outcome, []).append((entry, change))
-            return {"run": run, "groups": groups}
+            groups: dict[str, list[Any]] = {}
+            for outcome in ("new", "changed", "removed", "rejected"):
+                entries = run_files(store, run_id, outcome=outcome, limit=RUN_LIST)
+                groups[outcome] = [
+                    (e, self._logged_change(store, e) if k < RUN_DIFFS else None)
+                    for k, e in enumerate(entries)
+                ]
+            return {"run": run, "groups": groups, "run_list": RUN_LIST}
 
         return await self.guarded(request, lambda: self._render_with(request, "run.html", load))
+
+    def _logged_change(self, store: Store, entry: Any) -> Change | None:
+        if entry.outcome != "changed" or not entry.key or not entry.version:
+            return None
+        try:
+            versions = {v.n: v for v in store.versions(entry.key)}
+        except NotFound:
+            return None
+        old, new = versions.get(entry.version - 1), versions.get(entry.version)
+        return self.diffs.change(store, old, new) if old and new else None
 
     async def feed(self, request: Any) -> Any:
         from datasette.utils.asgi import Response
