@@ -43,7 +43,7 @@ def build_datasette(store_path: str) -> Any:
 
     if not any(plugin is web for plugin in pm.get_plugins()):
         pm.register(web, name="newscorpus")
-    return Datasette([store_path], settings={"default_page_size": 50})
+    return Datasette([store_path])
 
 
 @hookimpl

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -85,3 +86,21 @@ def test_datasette_finds_the_corpus_pages_through_its_entry_point(tmp_path: Path
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["200", "True"]
+
+
+@pytest.mark.slow
+def test_open_hands_the_url_to_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = build_store(tmp_path / "news.db")
+    marker = tmp_path / "opened.txt"
+    helper = tmp_path / "browser.py"
+    helper.write_text(f"import sys\nopen({str(marker)!r}, 'w').write(sys.argv[1])\n")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {helper} %s")
+    proc, url = start_server(store, "--open")
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert marker.read_text() == url

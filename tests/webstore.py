@@ -106,13 +106,13 @@ def build_store(path: Path) -> Path:
     return path
 
 
-def start_server(store: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(store: Path, *options: str) -> tuple[subprocess.Popen[str], str]:
     """``corpus serve --port 0`` on ``store`` in a subprocess; (process, the URL it printed).
 
     The caller stops it (SIGINT, as Ctrl-C would).
     """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "corpus", "serve", "--store", str(store), "--port", "0"],
+        [sys.executable, "-m", "corpus", "serve", "--store", str(store), "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
