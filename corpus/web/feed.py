@@ -13,7 +13,7 @@ from lxml import etree
 
 from ..store.timeutil import short
 from ..xmlsafe import xml_safe
-from .site import pct
+from .figures import pct
 
 ATOM = "http://www.w3.org/2005/Atom"
 

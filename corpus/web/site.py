@@ -10,7 +10,6 @@ elsewhere.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import threading
 import urllib.parse
@@ -34,6 +33,7 @@ from ..store.records import VersionInfo
 from ..store.store import Store
 from ..store.timeutil import parse_user_time, short
 from . import highlight
+from .figures import pct
 
 T = TypeVar("T")
 
@@ -74,15 +74,6 @@ def find_store(datasette: Any) -> tuple[str, str] | None:
 def doc_path(key: str) -> str:
     """``/doc/KEY`` with the key percent-encoded (its ``/`` kept)."""
     return "/doc/" + urllib.parse.quote(key, safe="/")
-
-
-def pct(ratio: float) -> str:
-    """A share of text for people: ``12%``, ``<1%`` for a sliver, ``0%`` for none."""
-    if ratio <= 0:
-        return "0%"
-    if ratio < 0.01:
-        return "<1%"
-    return f"{math.floor(ratio * 100 + 0.5)}%"
 
 
 @attrs.frozen
