@@ -104,3 +104,28 @@ def test_open_hands_the_url_to_the_browser(tmp_path: Path, monkeypatch: pytest.M
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert marker.read_text() == url
+
+
+@pytest.mark.slow
+def test_the_server_answers_while_an_ingest_writes(tmp_path: Path) -> None:
+    from corpus.model import Block, Document
+    from corpus.pipeline import FileResult
+    from corpus.store import Store
+
+    store_path = build_store(tmp_path / "news.db")
+    proc, url = start_server(store_path)
+    try:
+        with Store.open(store_path) as store:
+            run = store.begin_run(roots=["articles"], arguments=["again"])
+            late = Document(key="late/news", title="Late news", blocks=[Block("Breaking.")])
+            run.record("articles", FileResult("late/news.txt", "ok", (), late))
+            # The ingest holds the writer lock and an open transaction.
+            with urllib.request.urlopen(url + "doc/" + DUMA, timeout=30) as response:
+                assert response.status == 200
+            run.finish()
+        with urllib.request.urlopen(url + "doc/late/news", timeout=30) as response:
+            assert response.status == 200 and "Late news" in response.read().decode()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
