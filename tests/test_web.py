@@ -105,6 +105,9 @@ def test_a_bad_query_is_a_message_on_the_page(ds) -> None:
     assert r.status_code == 200 and 'class="error"' in r.text and "YYYY-MM-DD" in r.text
     r = get(ds, "/search?q=vote&state=gone")
     assert r.status_code == 200 and "state must be present or removed" in r.text
+    r = get(ds, "/search?q=vote&page=two")
+    assert r.status_code == 400 and "not a whole number" in r.text
+    assert_safe_page(r)
 
 
 def test_search_filters_by_state_and_change_date(ds) -> None:
@@ -200,6 +203,7 @@ def test_keys_with_slashes_and_odd_characters(ds) -> None:
         "/doc/world/duma/diff?from=1&to=9",
         "/doc/world/duma/diff?from=x",
         "/doc/no/such/key/diff",
+        "/doc/sport/final/diff",
         "/runs/99",
         "/runs/abc",
         "/-/corpus/nothing.css",

@@ -49,7 +49,7 @@ SECURITY_HEADERS = {
 }
 
 PAGE_SIZE = 20
-#: With a state or date filter, the filters are applied to this many best matches.
+#: With a state or date filter, the filters are applied to at most this many best matches.
 SEARCH_CAP = 1000
 #: A feed holds at most this many entries, found among this many latest changes.
 FEED_ENTRIES = 50
@@ -132,12 +132,15 @@ class PageError(Exception):
         self.message = message
 
 
-def _int_arg(request: Any, name: str, default: int | None = None) -> int | None:
+def _int_arg(
+    request: Any, name: str, default: int | None = None, *, status: int = 404
+) -> int | None:
+    """A whole-number query argument; anything else is an error page (``status``)."""
     value = request.args.get(name)
     if value in (None, ""):
         return default
     if not re.fullmatch(r"\d{1,9}", value):
-        raise PageError(404, f"{name}={value!r} is not a version number")
+        raise PageError(status, f"{name}={value!r} is not a whole number")
     return int(value)
 
 
@@ -246,10 +249,13 @@ class CorpusSite:
         return await self.page(template, await self.read(load), request)
 
     async def search(self, request: Any) -> Any:
+        return await self.guarded(request, lambda: self._search(request))
+
+    async def _search(self, request: Any) -> Any:
         query = request.args.get("q", "").strip()
         state = request.args.get("state", "")
         since = request.args.get("since", "").strip()
-        page = _int_arg(request, "page", 1) or 1
+        page = max(1, _int_arg(request, "page", 1, status=400) or 1)
         context: dict[str, Any] = {
             "q": query, "state": state, "since": since, "page": page, "page_size": PAGE_SIZE,
             "hits": [],
@@ -305,8 +311,6 @@ class CorpusSite:
             context.update(await self.read(load))
         except ConfigError as exc:  # BAD_QUERY: a message on the page
             context["error"] = exc.message
-        except CorpusError as exc:
-            return await self.error_page(request, 503, f"{exc.code}: {exc.message}")
         return await self.page("search.html", context, request)
 
     async def document(self, request: Any) -> Any:
@@ -395,6 +399,8 @@ class CorpusSite:
             from ..diff.render_web import WebDiffOptions, render_fragment, timeline_line
 
             info = store.document(key)
+            if info.latest < 2 and from_n is None and to_n is None:
+                raise PageError(404, f"{key!r} has only one version: there is no change to show")
             new_n = info.latest if to_n is None else to_n
             old_n = new_n - 1 if from_n is None else from_n
             versions = {v.n: v for v in store.versions(key)}
