@@ -175,7 +175,7 @@ class CorpusSite:
     def url(self, path: str, **query: Any) -> str:
         """A site path (Datasette's ``base_url`` applied) with the non-empty ``query`` items."""
         out = self.datasette.urls.path(path)
-        items = {k: v for k, v in query.items() if v not in (None, "", False)}
+        items = {k: v for k, v in query.items() if not (v is None or v is False or v == "")}
         if items:
             out += "?" + urllib.parse.urlencode(items)
         return out
