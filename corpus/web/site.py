@@ -89,7 +89,7 @@ class Change:
 class DiffCache:
     """Diffs by (key, old content hash, new content hash): contents never change, so no expiry."""
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._items: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
