@@ -145,3 +145,15 @@ def test_journey_search_document_diff_cosmetic_next_change_move(
     print(f"screenshot: {shot}")
     assert not problems, problems  # no CSP violation, no script error
     assert not external, external  # everything comes from the server itself
+
+
+def test_without_chromium_the_browser_tests_skip_unless_required(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CORPUS_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    monkeypatch.delenv("CORPUS_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Chromium found"):
+        chromium_path()
+    monkeypatch.setenv("CORPUS_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="CORPUS_REQUIRE_BROWSER"):
+        chromium_path()
