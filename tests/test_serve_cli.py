@@ -92,9 +92,9 @@ def test_datasette_finds_the_corpus_pages_through_its_entry_point(tmp_path: Path
 def test_open_hands_the_url_to_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = build_store(tmp_path / "news.db")
     marker = tmp_path / "opened.txt"
-    helper = tmp_path / "browser.py"
-    helper.write_text(f"import sys\nopen({str(marker)!r}, 'w').write(sys.argv[1])\n")
-    monkeypatch.setenv("BROWSER", f"{sys.executable} {helper} %s")
+    fake_browser = tmp_path / "browser.py"
+    fake_browser.write_text(f"import sys\nopen({str(marker)!r}, 'w').write(sys.argv[1])\n")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {fake_browser} %s")
     proc, url = start_server(store, "--open")
     try:
         deadline = time.monotonic() + 30
