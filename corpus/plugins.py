@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "store": "corpus.store.plugin",
     "executors": "corpus.executors",
     "dask": "corpus.dask_executor",
+    "serve": "corpus.serve",
 }
 
 ENTRY_POINT_GROUP = "corpus"
