@@ -109,9 +109,54 @@ def token_starts(tokens: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
-def chars_to_tokens(ranges: Sequence[tuple[int, int]], start: int, end: int) -> TokenSpan:
-    """The tokens a character range ``[start, end)`` touches, as a span (None if none)."""
-    hit = [k for k, (s, e) in enumerate(ranges) if s < end and e > start]
+def kept_tokens(
+    ranges: Sequence[tuple[int, int]],
+    other_ranges: Sequence[tuple[int, int]],
+    mapping: dict[int, int],
+) -> list[bool]:
+    """Which tokens come through unchanged: every character kept, onto one whole token.
+
+    ``mapping`` sends each unchanged character position to its position on the other side.
+    A token whose characters survive but which is glued to a neighbour or cut in two on the
+    other side ("low-energy" -> "low energy") is not kept: as a whitespace token it changed.
+    """
+    whole = {s: e for s, e in other_ranges}
+    out = []
+    for s, e in ranges:
+        first = mapping.get(s)
+        ok = first is not None and whole.get(first) == first + (e - s)
+        if ok:
+            ok = all(mapping.get(s + k) == first + k for k in range(1, e - s))
+        out.append(ok)
+    return out
+
+
+def _unchanged_map(
+    changes: Sequence[tuple[int, int, int, int]], old_len: int, new_len: int
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Old->new and new->old positions of the characters outside every change."""
+    fwd: dict[int, int] = {}
+    po = pn = 0
+    for o1, o2, n1, n2 in [*sorted(changes), (old_len, old_len, new_len, new_len)]:
+        if o1 > po or n1 > pn:  # an unchanged run (two changes may share a position)
+            if o1 - po != n1 - pn:
+                raise ValueError("changes do not leave equal runs of equal length")
+            for k in range(o1 - po):
+                fwd[po + k] = pn + k
+        po, pn = max(po, o2), max(pn, n2)
+    return fwd, {v: k for k, v in fwd.items()}
+
+
+def _touched(
+    ranges: Sequence[tuple[int, int]], kept: Sequence[bool], start: int, end: int
+) -> TokenSpan:
+    """Tokens a change ``[start, end)`` alters: those it overlaps, and changed tokens it abuts
+    (an insertion glued to a word, "al" -> "al.", alters that word)."""
+    hit = [
+        k
+        for k, (s, e) in enumerate(ranges)
+        if (s < end and e > start) or (not kept[k] and (e == start or s == end))
+    ]
     return (hit[0], hit[-1] + 1) if hit else None
 
 
@@ -151,13 +196,19 @@ def _union(a: TokenSpan, b: TokenSpan) -> TokenSpan:
     return (min(a[0], b[0]), max(a[1], b[1]))
 
 
-def char_changes_to_edits(
-    pair: Pair, changes: Iterable[tuple[int, int, int, int]]
-) -> list[Edit]:
-    """Character changes ``(old_start, old_end, new_start, new_end)`` as token edits."""
+def char_changes_to_edits(pair: Pair, changes: Sequence[tuple[int, int, int, int]]) -> list[Edit]:
+    """Character changes ``(old_start, old_end, new_start, new_end)`` as token edits.
+
+    Each change covers the tokens it overlaps on each side, plus the changed tokens it abuts;
+    changes sharing a token merge. This is the only place character offsets meet the gold's
+    tokens, and every system reporting characters goes through it.
+    """
     old_ranges, new_ranges = token_starts(pair.old), token_starts(pair.new)
+    fwd, back = _unchanged_map(changes, len(pair.old_text), len(pair.new_text))
+    old_kept = kept_tokens(old_ranges, new_ranges, fwd)
+    new_kept = kept_tokens(new_ranges, old_ranges, back)
     return merge_touching(
-        (chars_to_tokens(old_ranges, o1, o2), chars_to_tokens(new_ranges, n1, n2))
+        (_touched(old_ranges, old_kept, o1, o2), _touched(new_ranges, new_kept, n1, n2))
         for o1, o2, n1, n2 in changes
     )
 
