@@ -196,21 +196,40 @@ def _union(a: TokenSpan, b: TokenSpan) -> TokenSpan:
     return (min(a[0], b[0]), max(a[1], b[1]))
 
 
-def char_changes_to_edits(pair: Pair, changes: Sequence[tuple[int, int, int, int]]) -> list[Edit]:
+def char_changes_to_edits(
+    pair: Pair,
+    changes: Sequence[tuple[int, int, int, int]],
+    moved: Sequence[bool] = (),
+) -> list[Edit]:
     """Character changes ``(old_start, old_end, new_start, new_end)`` as token edits.
 
     Each change covers the tokens it overlaps on each side, plus the changed tokens it abuts;
     changes sharing a token merge. This is the only place character offsets meet the gold's
-    tokens, and every system reporting characters goes through it.
+    tokens, and every system reporting characters goes through it. A change flagged in
+    ``moved`` (half of a phrase the system reports as moved) is no edit, and the tokens it
+    covers count as kept: the annotators left moved phrases unmarked.
     """
+    flags = list(moved) or [False] * len(changes)
     old_ranges, new_ranges = token_starts(pair.old), token_starts(pair.new)
     fwd, back = _unchanged_map(changes, len(pair.old_text), len(pair.new_text))
     old_kept = kept_tokens(old_ranges, new_ranges, fwd)
     new_kept = kept_tokens(new_ranges, old_ranges, back)
+    for (o1, o2, n1, n2), is_moved in zip(changes, flags, strict=True):
+        if is_moved:
+            _keep_inside(old_ranges, old_kept, o1, o2)
+            _keep_inside(new_ranges, new_kept, n1, n2)
     return merge_touching(
         (_touched(old_ranges, old_kept, o1, o2), _touched(new_ranges, new_kept, n1, n2))
-        for o1, o2, n1, n2 in changes
+        for (o1, o2, n1, n2), is_moved in zip(changes, flags, strict=True)
+        if not is_moved
     )
+
+
+def _keep_inside(ranges: Sequence[tuple[int, int]], kept: list[bool], start: int, end: int) -> None:
+    """Mark the tokens lying wholly inside ``[start, end)`` as kept."""
+    for k, (s, e) in enumerate(ranges):
+        if start <= s and e <= end:
+            kept[k] = True
 
 
 # -- systems ---------------------------------------------------------------------------------
@@ -221,22 +240,27 @@ def corpus_system(pair: Pair) -> list[Edit]:
     old_text, new_text = pair.old_text, pair.new_text
     old = Document("old", title="t", blocks=[Block(old_text)])
     new = Document("new", title="t", blocks=[Block(new_text)])
-    changes = []
+    changes, moved = [], []
     for op in diff_documents(old, new).paragraphs:
         if op.op == DELETE:
             changes.append((0, len(old_text), 0, 0))
+            moved.append(False)
         elif op.op == INSERT:
             changes.append((0, 0, 0, len(new_text)))
+            moved.append(False)
         else:
             changes += [(c.old_start, c.old_end, c.new_start, c.new_end) for c in op.changes]
-    return char_changes_to_edits(pair, changes)
+            moved += [c.moved for c in op.changes]
+    return char_changes_to_edits(pair, changes, moved)
 
 
 def word_changes_system(pair: Pair) -> list[Edit]:
     """``corpus.diff.words.word_changes`` on the two texts, no paragraph or sentence layer."""
     changes = word_changes(pair.old_text, pair.new_text)
     return char_changes_to_edits(
-        pair, [(c.old_start, c.old_end, c.new_start, c.new_end) for c in changes]
+        pair,
+        [(c.old_start, c.old_end, c.new_start, c.new_end) for c in changes],
+        [c.moved for c in changes],
     )
 
 

@@ -6,6 +6,7 @@ to the length of the article.
 
 from __future__ import annotations
 
+import attrs
 from rapidfuzz.distance import Indel
 
 from .model import (
@@ -59,7 +60,7 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
             near = gap_a == gap_b and all(t.isspace() for t in gap_a) and len(gap_a) <= 1
             prev_punct = pcls == "punct"
             if near and (
-                (cls == SUBSTANTIVE and pcls == SUBSTANTIVE and gap_a)
+                (cls == pcls and gap_a)
                 or (punct and pcls == SUBSTANTIVE)
                 or (prev_punct and cls == SUBSTANTIVE)
                 or (punct and prev_punct)
@@ -69,12 +70,114 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
                 continue
         merged.append(([i1, i2, j1, j2], "punct" if punct and cls == COSMETIC else cls))
     changes = []
-    for (i1, i2, j1, j2), cls in merged:
+    for (i1, i2, j1, j2), moved in _split_moves(a, b, [r for r, _ in merged]):
         o1, o2, n1, n2 = a_pos[i1], a_pos[i2], b_pos[j1], b_pos[j2]
-        if cls == "punct":
-            cls = COSMETIC
-        changes.append(_change(old, new, o1, o2, n1, n2, old_base, new_base, cls))
+        cls = _classify(old[o1:o2], new[n1:n2])
+        change = _change(old, new, o1, o2, n1, n2, old_base, new_base, cls)
+        changes.append(attrs.evolve(change, moved=True) if moved else change)
     return changes
+
+
+#: Least number of words (not marks) of a phrase found deleted in one place and inserted in
+#: another for it to count as moved; tuned on human-marked edits (bench/diff_quality.py).
+MOVE_WORDS = 2
+MOVE_ONE_LEN = 6
+#: Largest product of the two runs' token counts searched for a common phrase.
+_MAX_MOVE_SEARCH = 20_000
+
+
+def _split_moves(
+    a: list[str], b: list[str], regions: list[list[int]]
+) -> list[tuple[list[int], bool]]:
+    """Cut out of the changed regions the phrases deleted in one and inserted in another.
+
+    Such a phrase moved ("in this paper we show" -> "we show in this paper"): it is still
+    applied as a deletion and an insertion, but both halves are flagged, so a reader (and a
+    scorer) can tell a move from a rewrite. Words are compared case-blind; longest first.
+    """
+    items: list[tuple[list[int], bool]] = [(r, False) for r in regions]
+    for _ in range(2 * len(regions)):
+        best = None
+        for x, (r, mx) in enumerate(items):
+            old_toks = [k for k in range(r[0], r[1]) if not a[k].isspace()]
+            if mx or not old_toks:
+                continue
+            for y, (q, my) in enumerate(items):
+                new_toks = [k for k in range(q[2], q[3]) if not b[k].isspace()]
+                if y == x or my or not new_toks:
+                    continue
+                if len(old_toks) * len(new_toks) > _MAX_MOVE_SEARCH:
+                    continue
+                p, t, n = _longest_common_run(a, old_toks, b, new_toks)
+                run = [a[k] for k in old_toks[p : p + n] if fingerprint(a[k])]
+                count = len(run)
+                ok = count >= MOVE_WORDS or (count == 1 and len(run[0]) >= MOVE_ONE_LEN)
+                if ok and (best is None or count > best[0]):
+                    best = (
+                        count,
+                        x,
+                        y,
+                        old_toks[p],
+                        old_toks[p + n - 1] + 1,
+                        new_toks[t],
+                        new_toks[t + n - 1] + 1,
+                    )
+        if best is None:
+            break
+        _, x, y, m1, m2, n1, n2 = best
+        (i1, i2, j1, j2), _ = items[x]
+        cut_old = _absorb_space(a, [[i1, m1, j1, j2], [m1, m2, j2, j2], [m2, i2, j2, j2]], side=0)
+        (i1, i2, j1, j2), _ = items[y]
+        cut_new = _absorb_space(b, [[i1, i2, j1, n1], [i2, i2, n1, n2], [i2, i2, n2, j2]], side=2)
+        pieces = {x: cut_old, y: cut_new}
+        out: list[tuple[list[int], bool]] = []
+        for k, item in enumerate(items):
+            if k in pieces:
+                pre, mid, post = pieces[k]
+                out += [(piece, piece is mid) for piece in (pre, mid, post) if piece]
+            else:
+                out.append(item)
+        items = out
+    return items
+
+
+def _absorb_space(toks: list[str], pieces: list[list[int]], side: int) -> list[list[int] | None]:
+    """Pre, moved and post pieces; a piece of white space alone joins the moved one."""
+    pre, mid, post = pieces
+    other = 2 - side
+
+    def blank(piece: list[int]) -> bool:
+        return piece[other] == piece[other + 1] and all(
+            toks[k].isspace() for k in range(piece[side], piece[side + 1])
+        )
+
+    out: list[list[int] | None] = [pre, mid, post]
+    if blank(pre):
+        mid[side] = pre[side]
+        out[0] = None
+    if blank(post):
+        mid[side + 1] = post[side + 1]
+        out[2] = None
+    return [p if p is None or p[0] < p[1] or p[2] < p[3] else None for p in out]
+
+
+def _longest_common_run(
+    a: list[str], ia: list[int], b: list[str], ib: list[int]
+) -> tuple[int, int, int]:
+    """The longest run of tokens ``a[ia[p:p+n]]`` equal (case-blind) to ``b[ib[t:t+n]]``."""
+    ka = [a[k].casefold() for k in ia]
+    kb = [b[k].casefold() for k in ib]
+    best = (0, 0, 0)
+    prev = [0] * (len(kb) + 1)
+    for p in range(len(ka)):
+        cur = [0] * (len(kb) + 1)
+        for t in range(len(kb)):
+            if ka[p] == kb[t]:
+                cur[t + 1] = prev[t] + 1
+                if cur[t + 1] > best[2]:
+                    best = (p - cur[t + 1] + 1, t - cur[t + 1] + 1, cur[t + 1])
+        prev = cur
+    return best
 
 
 def _punctuation_only(old: str, new: str) -> bool:
