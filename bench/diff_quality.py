@@ -147,17 +147,33 @@ def _unchanged_map(
     return fwd, {v: k for k, v in fwd.items()}
 
 
+def _overlapped(ranges: Sequence[tuple[int, int]], start: int, end: int) -> list[int]:
+    return [k for k, (s, e) in enumerate(ranges) if s < end and e > start]
+
+
 def _touched(
-    ranges: Sequence[tuple[int, int]], kept: Sequence[bool], start: int, end: int
+    ranges: Sequence[tuple[int, int]], loose: Sequence[bool], start: int, end: int
 ) -> TokenSpan:
-    """Tokens a change ``[start, end)`` alters: those it overlaps, and changed tokens it abuts
-    (an insertion glued to a word, "al" -> "al.", alters that word)."""
+    """Tokens a change ``[start, end)`` alters: those it overlaps, and the loose tokens it abuts.
+
+    A loose token changed although no change overlaps it: an insertion glued to it
+    ("al" -> "al.") or white space cut into it ("low-energy" -> "low energy") altered it.
+    """
     hit = [
         k
         for k, (s, e) in enumerate(ranges)
-        if (s < end and e > start) or (not kept[k] and (e == start or s == end))
+        if (s < end and e > start) or (loose[k] and (e == start or s == end))
     ]
     return (hit[0], hit[-1] + 1) if hit else None
+
+
+def _loose(
+    ranges: Sequence[tuple[int, int]], kept: Sequence[bool], spans: Iterable[tuple[int, int]]
+) -> list[bool]:
+    covered: set[int] = set()
+    for start, end in spans:
+        covered.update(_overlapped(ranges, start, end))
+    return [not kept[k] and k not in covered for k in range(len(ranges))]
 
 
 def merge_touching(edits: Iterable[Edit]) -> list[Edit]:
@@ -218,8 +234,10 @@ def char_changes_to_edits(
         if is_moved:
             _keep_inside(old_ranges, old_kept, o1, o2)
             _keep_inside(new_ranges, new_kept, n1, n2)
+    old_loose = _loose(old_ranges, old_kept, ((c[0], c[1]) for c in changes))
+    new_loose = _loose(new_ranges, new_kept, ((c[2], c[3]) for c in changes))
     return merge_touching(
-        (_touched(old_ranges, old_kept, o1, o2), _touched(new_ranges, new_kept, n1, n2))
+        (_touched(old_ranges, old_loose, o1, o2), _touched(new_ranges, new_loose, n1, n2))
         for (o1, o2, n1, n2), is_moved in zip(changes, flags, strict=True)
         if not is_moved
     )
