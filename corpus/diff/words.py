@@ -21,7 +21,7 @@ from .model import (
     WordChange,
 )
 from .similarity import survives, word_similarity, words
-from .text import fingerprint, is_cosmetic, sentence_bounds, tokens
+from .text import WORD, fingerprint, is_cosmetic, sentence_bounds, tokens
 
 
 def _classify(old: str, new: str) -> str:
@@ -111,7 +111,7 @@ def _split_moves(
                 if len(old_toks) * len(new_toks) > _MAX_MOVE_SEARCH:
                     continue
                 p, t, n = _longest_common_run(a, old_toks, b, new_toks)
-                run = [a[k] for k in old_toks[p : p + n] if fingerprint(a[k])]
+                run = [a[k] for k in old_toks[p : p + n] if _is_word(a[k])]
                 count = len(run)
                 ok = count >= MOVE_WORDS or (count == 1 and len(run[0]) >= MOVE_ONE_LEN)
                 if ok and (best is None or count > best[0]):
@@ -148,6 +148,11 @@ def _split_moves(
 SPLIT_REPLACE_WORDS = 6
 
 
+def _is_word(token: str) -> bool:
+    """A word or number, not a mark, a symbol or white space."""
+    return WORD.match(token) is not None
+
+
 def _split_replace(
     a: list[str], b: list[str], region: list[int], moved: bool
 ) -> list[tuple[list[int], bool]]:
@@ -155,8 +160,8 @@ def _split_replace(
     i1, i2, j1, j2 = region
     if moved or i1 == i2 or j1 == j2:
         return [(region, moved)]
-    old_words = sum(1 for k in range(i1, i2) if fingerprint(a[k]))
-    new_words = sum(1 for k in range(j1, j2) if fingerprint(b[k]))
+    old_words = sum(1 for k in range(i1, i2) if _is_word(a[k]))
+    new_words = sum(1 for k in range(j1, j2) if _is_word(b[k]))
     if max(old_words, new_words) >= SPLIT_REPLACE_WORDS:
         return [([i1, i2, j1, j1], False), ([i2, i2, j1, j2], False)]
     return [(region, moved)]
