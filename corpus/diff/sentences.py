@@ -8,8 +8,8 @@ longer, and the word diff inside it is the same), so when in doubt this module d
 A candidate end is ``.``, ``!``, ``?``, ``…`` (or a run of them), possibly followed by closing
 quotes or brackets, then white space. It is not an end when:
 
-- the next word starts with a lower-case letter, a digit, or is ``,`` ``;`` ``:`` (``e.g. the``,
-  ``No. 10``, ``Yahoo! said``, ``wait... what``);
+- the next word starts with a lower-case letter, or is ``,`` ``;`` ``:`` (``e.g. the``,
+  ``Yahoo! said``, ``wait... what``);
 - the word before a full stop is an abbreviation that is followed by a name or a number
   (``Mr.``, ``Dr.``, ``Fig.``, ``Eq.``, ``Ref.``, ``et al.``, ``cf.``, ``vs.``, ``Jan.``...), a
   dotted abbreviation (``e.g.``, ``i.e.``, ``U.S.``), or a single capital letter (the initials
@@ -48,7 +48,7 @@ MAY_END = _word_set("inc ltd co corp jr bros etc ave blvd rd dept univ assn est"
 
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？][\"'”’»)\]」』]*")
 # The word before a candidate end: letters, digits, dots and a few joiners.
-_WORD_BEFORE = re.compile(r"[^\s\"'“”‘’«»(\[]*$")
+_WORD_BEFORE = re.compile(r"[^\s\"“”«»(\[]*$")
 _SPACE = re.compile(r"\s*")
 
 
@@ -79,12 +79,12 @@ def _is_end(text: str, mark: int, end: int) -> bool:
     if text[mark] in "。！？":
         return True
     nxt = _next_word_start(text, after)
-    if nxt is None or nxt.islower() or nxt.isdigit() or nxt in ",;:":
+    if nxt is None or nxt.islower() or nxt in ",;:":
         return False
     if text[mark] != "." or text.startswith("..", mark):
         return True
     word = _WORD_BEFORE.search(text, 0, mark).group()
-    key = word.rstrip(".").casefold()
+    key = word.lstrip("'‘’").rstrip(".").casefold()
     if not key:
         return True
     if key in NEVER_LAST or "." in key:
