@@ -81,7 +81,8 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
 
 
 #: Least number of words (not marks) of a phrase found deleted in one place and inserted in
-#: another for it to count as moved; tuned on human-marked edits (bench/diff_quality.py).
+#: another for it to count as moved, or the least length of a single moved word ("the" and
+#: "is" recur by chance); tuned on human-marked edits (bench/diff_quality.py, train split).
 MOVE_WORDS = 2
 MOVE_ONE_LEN = 6
 #: Largest product of the two runs' token counts searched for a common phrase.
@@ -306,8 +307,11 @@ def align_sentences(
     """Sentence operations (equal/insert/delete/edit) covering both texts, in order.
 
     Sentences are matched by their text without surrounding white space; unmatched runs are
-    paired in order by word similarity (at least ``sentence_threshold``). An edited sentence
-    whose similarity is below ``whole_below`` is shown as one whole replacement.
+    paired in order by word similarity (at least ``sentence_threshold``). A run where sentences
+    are both deleted and inserted (a rewrite, or sentences cut differently) is diffed as one
+    unit when enough of it survives (:func:`corpus.diff.similarity.survives`). An edited unit
+    whose similarity is below ``whole_below``, and of which too little survives, is shown as
+    one whole replacement.
     """
     ob = sentence_bounds(old)
     nb = sentence_bounds(new)
@@ -379,7 +383,7 @@ def _pair(
     a, b = old[o[0] : o[1]], new[n[0] : n[1]]
     if a == b:
         return SentenceOp(EQUAL, o[0], o[1], n[0], n[1])
-    if sim < whole_below:
+    if sim < whole_below and not survives(words(a), words(b)):
         changes = [whole_change(a, b, o[0], n[0])]
     else:
         changes = word_changes(a, b, o[0], n[0])
