@@ -40,8 +40,8 @@ class DiffOptions:
 
     ``paragraph_threshold``: least word similarity for two paragraphs to be one edited
     paragraph (else a delete and an insert). ``sentence_threshold``: the same for sentences.
-    ``whole_below``: an edited sentence less similar than this, and of which too little
-    survives, is shown as replaced whole. The defaults were tuned on human-marked edits
+    ``whole_below``: an edited sentence less similar than this is shown as replaced whole.
+    The defaults were tuned on human-marked edits
     (``bench/diff_quality.py``, train split).
     """
 

@@ -310,8 +310,7 @@ def align_sentences(
     paired in order by word similarity (at least ``sentence_threshold``). A run where sentences
     are both deleted and inserted (a rewrite, or sentences cut differently) is diffed as one
     unit when enough of it survives (:func:`corpus.diff.similarity.survives`). An edited unit
-    whose similarity is below ``whole_below``, and of which too little survives, is shown as
-    one whole replacement.
+    whose similarity is below ``whole_below`` is shown as one whole replacement.
     """
     ob = sentence_bounds(old)
     nb = sentence_bounds(new)
@@ -383,7 +382,7 @@ def _pair(
     a, b = old[o[0] : o[1]], new[n[0] : n[1]]
     if a == b:
         return SentenceOp(EQUAL, o[0], o[1], n[0], n[1])
-    if sim < whole_below and not survives(words(a), words(b)):
+    if sim < whole_below:
         changes = [whole_change(a, b, o[0], n[0])]
     else:
         changes = word_changes(a, b, o[0], n[0])
