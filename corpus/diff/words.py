@@ -85,8 +85,9 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
 #: "is" recur by chance); tuned on human-marked edits (bench/diff_quality.py, train split).
 MOVE_WORDS = 2
 MOVE_ONE_LEN = 6
-#: Largest product of the two runs' token counts searched for a common phrase.
-_MAX_MOVE_SEARCH = 20_000
+#: Most token comparisons spent looking for moved phrases in one unit, and most moves found.
+_MOVE_BUDGET = 20_000
+_MAX_MOVES = 32
 
 
 def _split_moves(
@@ -96,38 +97,17 @@ def _split_moves(
 
     Such a phrase moved ("in this paper we show" -> "we show in this paper"): it is still
     applied as a deletion and an insertion, but both halves are flagged, so a reader (and a
-    scorer) can tell a move from a rewrite. Words are compared case-blind; longest first.
+    scorer) can tell a move from a rewrite. Words are compared case-blind; longest first. The
+    search is bounded (``_MOVE_BUDGET`` token comparisons, ``_MAX_MOVES`` moves per unit), so
+    a unit with thousands of changes costs no more than a few milliseconds here.
     """
     items: list[tuple[list[int], bool]] = [(r, False) for r in regions]
-    for _ in range(2 * len(regions)):
-        best = None
-        for x, (r, mx) in enumerate(items):
-            old_toks = [k for k in range(r[0], r[1]) if not a[k].isspace()]
-            if mx or not old_toks:
-                continue
-            for y, (q, my) in enumerate(items):
-                new_toks = [k for k in range(q[2], q[3]) if not b[k].isspace()]
-                if y == x or my or not new_toks:
-                    continue
-                if len(old_toks) * len(new_toks) > _MAX_MOVE_SEARCH:
-                    continue
-                p, t, n = _longest_common_run(a, old_toks, b, new_toks)
-                run = [a[k] for k in old_toks[p : p + n] if _is_word(a[k])]
-                count = len(run)
-                ok = count >= MOVE_WORDS or (count == 1 and len(run[0]) >= MOVE_ONE_LEN)
-                if ok and (best is None or count > best[0]):
-                    best = (
-                        count,
-                        x,
-                        y,
-                        old_toks[p],
-                        old_toks[p + n - 1] + 1,
-                        new_toks[t],
-                        new_toks[t + n - 1] + 1,
-                    )
+    budget = [_MOVE_BUDGET]
+    for _ in range(_MAX_MOVES):
+        best = _best_move(a, b, items, budget)
         if best is None:
             break
-        _, x, y, m1, m2, n1, n2 = best
+        x, y, m1, m2, n1, n2 = best
         (i1, i2, j1, j2), _ = items[x]
         cut_old = _absorb_space(a, [[i1, m1, j1, j2], [m1, m2, j2, j2], [m2, i2, j2, j2]], side=0)
         (i1, i2, j1, j2), _ = items[y]
@@ -142,6 +122,61 @@ def _split_moves(
                 out.append(item)
         items = out
     return items
+
+
+def _best_move(
+    a: list[str], b: list[str], items: list[tuple[list[int], bool]], budget: list[int]
+) -> tuple[int, int, int, int, int, int] | None:
+    """The longest run deleted in one region and inserted in another, if long enough."""
+    deleted: dict[str, list[tuple[int, list[int], int]]] = {}
+    for x, (r, moved) in enumerate(items):
+        if moved:
+            continue
+        toks = [k for k in range(r[0], r[1]) if not a[k].isspace()]
+        for p, k in enumerate(toks):
+            deleted.setdefault(a[k].casefold(), []).append((x, toks, p))
+    if not deleted:
+        return None
+    best = None
+    best_count = 0
+    for y, (q, moved) in enumerate(items):
+        if moved:
+            continue
+        new_toks = [k for k in range(q[2], q[3]) if not b[k].isspace()]
+        keys = [b[k].casefold() for k in new_toks]
+        for t, key in enumerate(keys):
+            for x, old_toks, p in deleted.get(key, ()):
+                if x == y:
+                    continue
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return None
+                if p and t and a[old_toks[p - 1]].casefold() == keys[t - 1]:
+                    continue  # not the start of a maximal run
+                n = 1
+                while (
+                    p + n < len(old_toks)
+                    and t + n < len(keys)
+                    and a[old_toks[p + n]].casefold() == keys[t + n]
+                ):
+                    n += 1
+                budget[0] -= n
+                if n <= best_count:
+                    continue  # cannot hold more words than the best so far
+                run = [a[k] for k in old_toks[p : p + n] if _is_word(a[k])]
+                count = len(run)
+                long_enough = count >= MOVE_WORDS or (count == 1 and len(run[0]) >= MOVE_ONE_LEN)
+                if long_enough and count > best_count:
+                    best_count = count
+                    best = (
+                        x,
+                        y,
+                        old_toks[p],
+                        old_toks[p + n - 1] + 1,
+                        new_toks[t],
+                        new_toks[t + n - 1] + 1,
+                    )
+    return best
 
 
 #: A replacement with this many words or more on one side is a deletion plus an insertion: a
@@ -186,25 +221,6 @@ def _absorb_space(toks: list[str], pieces: list[list[int]], side: int) -> list[l
         mid[side + 1] = post[side + 1]
         out[2] = None
     return [p if p is None or p[0] < p[1] or p[2] < p[3] else None for p in out]
-
-
-def _longest_common_run(
-    a: list[str], ia: list[int], b: list[str], ib: list[int]
-) -> tuple[int, int, int]:
-    """The longest run of tokens ``a[ia[p:p+n]]`` equal (case-blind) to ``b[ib[t:t+n]]``."""
-    ka = [a[k].casefold() for k in ia]
-    kb = [b[k].casefold() for k in ib]
-    best = (0, 0, 0)
-    prev = [0] * (len(kb) + 1)
-    for p in range(len(ka)):
-        cur = [0] * (len(kb) + 1)
-        for t in range(len(kb)):
-            if ka[p] == kb[t]:
-                cur[t + 1] = prev[t] + 1
-                if cur[t + 1] > best[2]:
-                    best = (p - cur[t + 1] + 1, t - cur[t + 1] + 1, cur[t + 1])
-        prev = cur
-    return best
 
 
 def _punctuation_only(old: str, new: str) -> bool:
