@@ -84,7 +84,7 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
 #: another for it to count as moved, or the least length of a single moved word ("the" and
 #: "is" recur by chance); tuned on human-marked edits (bench/diff_quality.py, train split).
 MOVE_WORDS = 2
-MOVE_ONE_LEN = 6
+MOVE_ONE_LEN = 5
 #: Most token comparisons spent looking for moved phrases in one unit, and most moves found.
 _MOVE_BUDGET = 20_000
 _MAX_MOVES = 32
