@@ -15,6 +15,7 @@ from corpus.diff import (
     DocumentDiff,
     apply_diff,
     diff_documents,
+    patch_text,
     reverse_diff,
     without_cosmetic,
 )
@@ -231,3 +232,67 @@ def test_docs_show_the_schema():
 def test_bad_option_is_an_error():
     with pytest.raises(ValueError):
         diff_documents(doc("a"), doc("b"), whole_below=2)
+
+
+def test_white_space_is_never_matched_so_kept_words_stay_kept():
+    # An LCS over tokens with spaces would pair the spaces and skip "matrix".
+    old = "a unitary matrix [MATH] is"
+    new = "a matrix in the group [MATH] is"
+    changes = word_changes(old, new)
+    assert [(c.op, c.old.strip(), c.new.strip()) for c in changes] == [
+        ("delete", "unitary", ""),
+        ("insert", "", "in the group"),
+    ]
+
+
+def test_punctuation_next_to_a_word_change_is_one_change():
+    changes = word_changes("shown in Fig. ( a ) here", "shown in figure a ) here")
+    assert [(c.old, c.new, c.cls) for c in changes] == [("Fig. (", "figure", "substantive")]
+
+
+def test_adjacent_case_changes_are_one_cosmetic_change():
+    changes = word_changes("the Numerical Action Method works", "the numerical action method works")
+    assert [(c.old, c.new, c.cls) for c in changes] == [
+        ("Numerical Action Method", "numerical action method", "cosmetic")
+    ]
+
+
+def test_a_moved_phrase_is_flagged_and_still_applies():
+    old = "In this paper we show that the bound holds."
+    new = "We show that the bound holds in this paper."
+    changes = word_changes(old, new)
+    moved = [c for c in changes if c.moved]
+    assert sorted(c.op for c in moved) == ["delete", "insert"]
+    assert {(c.old or c.new).strip().casefold() for c in moved} == {"in this paper"}
+    assert patch_text(old, changes) == new
+    assert patch_text(new, [c.reversed() for c in changes]) == old
+    d = diff_documents(doc(old), doc(new))
+    assert DocumentDiff.from_dict(json.loads(json.dumps(d.to_dict()))) == d
+    jsonschema.validate(d.to_dict(), DIFF_SCHEMA)
+
+
+def test_a_long_replacement_is_a_deletion_and_an_insertion():
+    old = "Russia's foreign ministry sought to punish some of the diplomats."
+    new = "Officials in Moscow moved quickly against the diplomats."
+    changes = word_changes(old, new)
+    assert [c.op for c in changes] == ["delete", "insert"]
+    assert patch_text(old, changes) == new
+
+
+def test_a_paragraph_that_grew_keeps_its_word_changes():
+    old = "The council approved the budget on Monday."
+    new = (
+        "After a long debate that ran past midnight and drew protests outside, the council "
+        "finally approved the budget on Monday, officials said, with a narrow majority."
+    )
+    d = diff_documents(doc(P[0], old, P[1]), doc(P[0], new, P[1]))
+    assert [op.op for op in d.paragraphs] == ["equal", "edit", "equal"]
+    # Every old word is still there: changes insert words or are cosmetic ("The" -> "the").
+    assert all(c.op == "insert" or c.cls == "cosmetic" for c in d.paragraphs[1].changes)
+
+
+def test_abbreviations_do_not_cut_a_sentence_into_a_whole_replacement():
+    old = "As shown in Fig. 3 the signal is weak. It fades."
+    new = "As shown in Figure 3 the signal is weak. It fades."
+    d = diff_documents(doc(old), doc(new))
+    assert [(c.old, c.new) for c in d.paragraphs[0].changes] == [("Fig.", "Figure")]

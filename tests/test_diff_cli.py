@@ -217,3 +217,39 @@ def test_store_specs(run_cli, tmp_path, monkeypatch):
     assert mixed.exit_code == 1
     missing = run_cli("diff", "--store", str(db), "nope@1", "duma@2")
     assert missing.exit_code == 2 and "corpus: error:" in missing.output
+
+
+def test_html_shows_cosmetic_changes_titles_word_by_word_and_a_legend(run_cli, tmp_path):
+    old = tmp_path / "old.txt"
+    new = tmp_path / "new.txt"
+    old.write_text(
+        " date 2023-02-14 Mayor opens the new library\n\n"
+        "In this speech the mayor said that the library cost $4.5 million.\n\n"
+        "Their  statements came amid a myriad of petitions.\n",
+        encoding="utf-8",
+    )
+    new.write_text(
+        " date 2023-02-14 Mayor Smith opens the new public library\n\n"
+        "The mayor said that the library cost $4.7 million in this speech.\n\n"
+        "Their statements came amid a myriad of petitions.\n",
+        encoding="utf-8",
+    )
+    tree = lxml_html.document_fromstring(run_cli("diff", "-f", "html", str(old), str(new)).output)
+    assert tree.xpath("//p[@class='legend']")
+    title = tree.xpath("//table[@class='header']/tr[td]")[0]
+    assert [i.text_content() for i in title.xpath("td[@class='new']//ins")] == ["Smith ", "public "]
+    assert (
+        title.xpath("td[@class='new']")[0].text_content()
+        == "Mayor Smith opens the new public library"
+    )
+    rows = tree.xpath("//table[@class='body']/tr[@class]")
+    labels = [r.xpath("td[@class='label']")[0].text_content() for r in rows]
+    assert labels == ["¶1 edited", "¶2 edited (cosmetic)"]
+    space = rows[1].xpath(".//del")[0]
+    assert "ws" in space.get("class").split() and space.get("data-ws") == "··"
+    assert space.get("title") == "cosmetic: white space" and space.text_content() == "  "
+    moved = rows[0].xpath(".//ins[contains(@class, 'moved')]")
+    assert [m.text_content().strip() for m in moved] == ["in this speech"]
+    assert rows[0].xpath(".//td[@class='old']")[0].text_content() == (
+        "In this speech the mayor said that the library cost $4.5 million."
+    )

@@ -27,7 +27,9 @@ def expected_operations(diff) -> dict:
         if op.cls:
             entry["class"] = op.cls
         if op.changes:
-            entry["changes"] = [[c.op, c.old, c.new, c.cls] for c in op.changes]
+            entry["changes"] = [
+                [c.op, c.old, c.new, c.cls] + (["moved"] if c.moved else []) for c in op.changes
+            ]
         paragraphs.append(entry)
     return {
         "summary_line": diff.summary_line(),

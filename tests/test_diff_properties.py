@@ -168,3 +168,29 @@ def test_small_changes_to_arbitrary_text_round_trip(old, data):
             bs.append(bs.pop(0))
     new = Document(key="r", title=old.title, blocks=bs)
     check_round_trip(old, new)
+
+
+_WORDS = st.sampled_from(["the", "plan", "in", "this", "paper", "We", "we", ",", ".", "show"])
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_WORDS, max_size=30), st.data())
+def test_word_changes_with_moved_phrases_round_trip(words, data):
+    """Phrases cut out and put back elsewhere (moves) still patch exactly, both ways."""
+    from corpus.diff.apply import patch_text
+    from corpus.diff.words import word_changes
+
+    new_words = list(words)
+    if len(new_words) > 2:
+        i = data.draw(st.integers(0, len(new_words) - 1))
+        j = data.draw(st.integers(i, len(new_words)))
+        phrase = new_words[i:j]
+        del new_words[i:j]
+        k = data.draw(st.integers(0, len(new_words)))
+        new_words[k:k] = phrase
+    new_words += data.draw(st.lists(_WORDS, max_size=3))
+    old, new = " ".join(words), " ".join(new_words)
+    changes = word_changes(old, new)
+    assert patch_text(old, changes) == new
+    assert patch_text(new, [c.reversed() for c in changes]) == old
+    assert all(c.old or c.new for c in changes)

@@ -147,6 +147,34 @@ def test_short_sentence_lines_are_separate_paragraphs_not_wrapped_prose():
     ]
 
 
+@pytest.mark.parametrize(
+    "marker", ["* ", "** ", "# ", "- ", "\u2022 ", "\u2013 ", "1. ", "2) ", "(a) "]
+)
+def test_a_list_is_one_paragraph_per_line_whatever_its_widths(marker):
+    items = ["Alice Morgan (Labour)", "Brian Patel (Conservative)", "Carla Nunes (Green)"]
+    short = [(1, "Candidates:")] + [(k + 2, marker + item) for k, item in enumerate(items)]
+    # The same list with one item grown past the wrap width reads the same way.
+    long_item = marker + items[1] + ", a former councillor" * 5
+    grown = [*short[:2], (3, long_item), short[3]]
+    assert [p.text for p in split_paragraphs(short)] == ["Candidates:"] + [
+        marker + item for item in items
+    ]
+    assert [p.line_start for p in split_paragraphs(grown)] == [1, 2, 3, 4]
+
+
+def test_one_item_per_line_text_is_lines_in_every_version():
+    results = ["Arsenal 2 Chelsea 1", "Everton 0 Leeds 0", "Fulham 3 Brentford 2"]
+    block = [(k + 1, line) for k, line in enumerate(results)]
+    assert [p.text for p in split_paragraphs(block)] == results
+    grown = [*block[:2], (3, "Fulham 3 Brentford 2 (abandoned after 80 minutes, result stands)")]
+    assert [p.line_start for p in split_paragraphs(grown)] == [1, 2, 3]
+
+
+def test_one_dash_in_wrapped_prose_is_no_list():
+    block = [(1, "The plan, which was wrapped at sixty characters"), (2, "- and redone - passed.")]
+    assert len(split_paragraphs(block)) == 1
+
+
 def test_byline(articles: Path):
     result = load(articles, "layout/byline.txt")
     doc = result.document

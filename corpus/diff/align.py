@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from .similarity import WordEncoder, similarity
+from . import similarity as _sim
+from .similarity import WordEncoder, similarity, survives
 
 #: Largest gap (old leftovers x new leftovers) searched for splits and merges.
 _MAX_GAP_PRODUCT = 2500
@@ -122,18 +123,29 @@ class _Aligner:
                 out.append((olds, news))
         return out
 
-    def match(self, olds: list[int], news: list[int]) -> None:
-        """Greedy best-first 1:1 matching of leftovers by word similarity."""
+    def match(self, olds: list[int], news: list[int], *, in_gap: bool = True) -> None:
+        """Greedy best-first 1:1 matching of leftovers by word similarity.
+
+        In a gap between anchors holding one old and one new paragraph, the two stand in the
+        same place: they pair at a lower similarity (``PLACE_FLOOR``), or when enough of the
+        shorter survives (:func:`survives`), however low their similarity.
+        """
         cutoff = self.threshold
+        lone = in_gap and len(olds) == 1 and len(news) == 1
         if len(olds) * len(news) > _MAX_RESIDUAL_PRODUCT:
             return
         scored = []
         for j in news:
             ej = self.enc_new(j)
             for i in olds:
-                sim = similarity(self.enc_old(i), ej, cutoff)
+                ei = self.enc_old(i)
+                sim = similarity(ei, ej, cutoff)
                 if sim >= cutoff:
                     scored.append((-sim, abs(i - j), i, j))
+                elif lone:
+                    sim = similarity(ei, ej)
+                    if sim >= _sim.PLACE_FLOOR or survives(ei, ej):
+                        scored.append((-sim, abs(i - j), i, j))
         scored.sort()
         for neg, _, i, j in scored:
             if i in self.old_group or j in self.new_group:
@@ -236,5 +248,5 @@ def align_paragraphs(old: Sequence[str], new: Sequence[str], threshold: float = 
     free_old = [i for i in range(len(old)) if i not in aligner.old_group]
     free_new = [j for j in range(len(new)) if j not in aligner.new_group]
     if free_old and free_new:
-        aligner.match(free_old, free_new)
+        aligner.match(free_old, free_new, in_gap=False)
     return aligner.finish()

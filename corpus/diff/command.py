@@ -92,7 +92,7 @@ def _load(spec: str, store: str | None, plugins):
 @click.option(
     "--whole-below",
     type=click.FloatRange(0.0, 1.0),
-    default=0.5,
+    default=0.3,
     show_default=True,
     help="Show an edited sentence as replaced whole when less similar than this.",
 )

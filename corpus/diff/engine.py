@@ -41,11 +41,13 @@ class DiffOptions:
     ``paragraph_threshold``: least word similarity for two paragraphs to be one edited
     paragraph (else a delete and an insert). ``sentence_threshold``: the same for sentences.
     ``whole_below``: an edited sentence less similar than this is shown as replaced whole.
+    The defaults were tuned on human-marked edits
+    (``bench/diff_quality.py``, train split).
     """
 
     paragraph_threshold: float = 0.5
     sentence_threshold: float = 0.4
-    whole_below: float = 0.5
+    whole_below: float = 0.3
     #: Also record both documents' content hashes (costs a JSON dump of each).
     hashes: bool = False
 

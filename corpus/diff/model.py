@@ -82,9 +82,15 @@ class WordChange:
     old: str
     new: str
     cls: str = SUBSTANTIVE
+    #: Half of a phrase that moved inside its sentence: its deletion in one place and its
+    #: insertion in another both carry the flag (the text is applied as delete plus insert).
+    moved: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {**_ranges_dict(self), "old": self.old, "new": self.new, "class": self.cls}
+        out = {**_ranges_dict(self), "old": self.old, "new": self.new, "class": self.cls}
+        if self.moved:
+            out["moved"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WordChange:
@@ -93,6 +99,7 @@ class WordChange:
             old=data["old"],
             new=data["new"],
             cls=data.get("class", SUBSTANTIVE),
+            moved=bool(data.get("moved", False)),
         )
 
     def reversed(self) -> WordChange:
@@ -106,6 +113,7 @@ class WordChange:
             self.new,
             self.old,
             self.cls,
+            self.moved,
         )
 
 

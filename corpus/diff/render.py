@@ -98,6 +98,22 @@ def segments(
     return out
 
 
+def cosmetic_kind(old: str, new: str) -> str:
+    """What a cosmetic change touches: ``white space``, ``case``, ``quote style`` or
+    ``punctuation`` (the first that explains it)."""
+    if "".join(old.split()) == "".join(new.split()):
+        return "white space"
+    if (
+        old.casefold() == new.casefold()
+        or " ".join(old.split()).casefold() == " ".join(new.split()).casefold()
+    ):
+        return "case"
+    quotes = str.maketrans(dict.fromkeys("“”„‟«»", '"') | dict.fromkeys("‘’‚‛‹›`´", "'"))
+    if old.translate(quotes) == new.translate(quotes):
+        return "quote style"
+    return "punctuation"
+
+
 def stat_lines(diff) -> list[str]:
     """The ``--stat`` text: what changed, in figures."""
     s = diff.summary

@@ -12,14 +12,14 @@ class _Marks:
     def __init__(self, color: bool) -> None:
         self.color = color
 
-    def deleted(self, text: str) -> str:
+    def deleted(self, text: str, moved: bool = False) -> str:
         if self.color:
-            return click.style(text, fg="red", strikethrough=True)
+            return click.style(text, fg="magenta" if moved else "red", strikethrough=True)
         return f"[-{text}-]"
 
-    def inserted(self, text: str) -> str:
+    def inserted(self, text: str, moved: bool = False) -> str:
         if self.color:
-            return click.style(text, fg="green", underline=True)
+            return click.style(text, fg="magenta" if moved else "green", underline=True)
         return f"{{+{text}+}}"
 
     def label(self, text: str) -> str:
@@ -36,9 +36,9 @@ def _change(c: WordChange, marks: _Marks) -> str:
         return (marks.inserted("¶") if "\n\n" in c.new else marks.deleted("¶")) + c.new
     out = ""
     if c.old:
-        out += marks.deleted(c.old)
+        out += marks.deleted(c.old, c.moved)
     if c.new:
-        out += marks.inserted(c.new)
+        out += marks.inserted(c.new, c.moved)
     return out
 
 

@@ -42,6 +42,7 @@ DIFF_SCHEMA: dict[str, Any] = {
                 "old": {"type": "string"},
                 "new": {"type": "string"},
                 "class": _CLASS,
+                "moved": {"const": True},
             },
         },
         "sentence_op": {

@@ -7,7 +7,7 @@ character, which lets rapidfuzz's fast string routines work on words.
 
 from __future__ import annotations
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Indel, LCSseq
 
 from .text import WORD as _WORD
 
@@ -47,3 +47,29 @@ def similarity(a: str, b: str, cutoff: float = 0.0) -> float:
     if not a and not b:
         return 1.0
     return Indel.normalized_similarity(a, b, score_cutoff=cutoff)
+
+
+#: Least share of the shorter unit's words that must survive, in order, for two units to be
+#: diffed word by word however much the longer one grew (see :func:`survives`).
+SURVIVE_SHARE = 0.4
+#: ... and the least number of surviving words, so two short lines sharing "the" do not pair.
+SURVIVE_WORDS = 3
+
+
+#: Least similarity for two units that stand alone in the same place (the only old and the
+#: only new paragraph between two unchanged ones) to be diffed word by word.
+PLACE_FLOOR = 0.25
+
+
+def survives(a: str | list[str], b: str | list[str]) -> bool:
+    """Enough of the smaller unit lives on in the other to show it word by word.
+
+    Similarity alone gives up on a paragraph that doubled in length although every old word is
+    still there (similarity 0.67 at most, 0.4 when it grew fourfold); the share of the shorter
+    side's words kept in order does not. Works on encoded strings or word lists.
+    """
+    shorter = min(len(a), len(b))
+    if shorter < SURVIVE_WORDS:
+        return False
+    kept = LCSseq.similarity(a, b, score_cutoff=SURVIVE_WORDS)
+    return kept >= SURVIVE_WORDS and kept >= SURVIVE_SHARE * shorter

@@ -12,6 +12,8 @@ import itertools
 import re
 import unicodedata
 
+from .sentences import sentence_bounds
+
 # Punctuation (P*) and symbols (S*) in the blocks where they occur in news text.
 _RANGES = ((0x21, 0x2E80), (0x3000, 0x3040), (0xFE30, 0xFE70), (0xFF00, 0xFF66))
 # Built with map/compress rather than a generator: ``corpus log`` imports this module, and the
@@ -56,13 +58,12 @@ _NUMBER = r"\d+(?:[.,]\d+)+"
 _TOKEN = re.compile(rf"{_NUMBER}|\s+|[{_CLASS}]|[^\s{_CLASS}]+")
 #: A word: a number, or a run of characters that are neither white space, punctuation nor symbols.
 WORD = re.compile(rf"{_NUMBER}|[^\s{_CLASS}]+")
-# A sentence ends at . ! ? … or an ideographic full stop, plus closing quotes/brackets, before
-# white space. Abbreviations ("Mr. Smith") split too: harmless, a split only narrows alignment.
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*(?=\s)")
 # Quote marks that are symbols (grave, acute) go too; a point or comma between digits stays.
 _DROP = {ord(ch): None for ch in _PUNCT + "`´"}
 _NUMBER_MARK = re.compile(r"(?<=\d)[.,](?=\d)")
 _SPACE = re.compile(r"\s+")
+
+__all__ = ["WORD", "fingerprint", "is_cosmetic", "sentence_bounds", "tokens", "word_count", "words"]
 
 
 def tokens(text: str) -> list[str]:
@@ -76,24 +77,6 @@ def words(text: str) -> list[str]:
 
 def word_count(text: str) -> int:
     return len(WORD.findall(text))
-
-
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """Sentence ranges covering ``text`` exactly; white space after a sentence starts the next.
-
-    Leading white space belongs to the following sentence, so appending a sentence at the end
-    (the commonest edit) leaves every earlier sentence byte-equal.
-    """
-    bounds = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        if end > start:
-            bounds.append((start, end))
-            start = end
-    if start < len(text) or not bounds:
-        bounds.append((start, len(text)))
-    return bounds
 
 
 def fingerprint(text: str) -> str:

@@ -36,6 +36,8 @@ MAX_META_LENGTH = 200
 MIN_YEAR, MAX_YEAR = 1700, 2199
 
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*$")
+#: A list item's marker: wikitext ``*``/``#`` runs, bullets, dashes, ``1.``, ``2)``, ``(a)``.
+_LIST_ITEM = re.compile(r"(?:[*#\u2022\u00b7\u25aa\u2013\u2014-]+|\d{1,3}[.)]|\(\w{1,3}\))\s+\S")
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ISO_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6})\d*)?)?"
@@ -113,17 +115,27 @@ def iter_blocks(lines: list[str], start: int) -> Iterator[list[tuple[int, str]]]
 def split_paragraphs(block: list[tuple[int, str]]) -> list[Paragraph]:
     """Tell hard-wrapped lines from single-newline-separated paragraphs (docs/format.md).
 
-    A block is wrapped prose when all its lines fit in :data:`WRAP_WIDTH` and at most half of
-    its lines (the last one aside) end a sentence. Its lines are joined with one space (no
-    space after a hyphen that ends a word), except after a line that ends a sentence and is
-    clearly short, which ends a paragraph. In any other block each line is a paragraph.
+    A block with two or more list items (lines starting ``*``, ``#``, ``-``, ``•``, ``1.``,
+    ``(a)``...) is a list: one paragraph per line, so two versions of a list read the same
+    whatever their line widths. Otherwise a block is wrapped prose when all its lines fit in
+    :data:`WRAP_WIDTH`, at most half of its lines (the last one aside) end a sentence, and at
+    least half of the others are full (:func:`_mostly_full`). Its
+    lines are joined with one space (no space after a hyphen that ends a word), except after a
+    line that ends a sentence and is clearly short, which ends a paragraph. In any other block
+    each line is a paragraph.
     """
     if len(block) == 1:
         line, text = block[0]
         return [Paragraph(text, line, line)]
     widest = max(len(text) for _, text in block)
     ends = sum(1 for _, text in block[:-1] if _SENTENCE_END.search(text))
-    if widest > WRAP_WIDTH or ends * 2 > len(block) - 1:
+    items = sum(1 for _, text in block if _LIST_ITEM.match(text))
+    if (
+        items >= 2
+        or widest > WRAP_WIDTH
+        or ends * 2 > len(block) - 1
+        or not _mostly_full(block, widest)
+    ):
         return [Paragraph(text, line, line) for line, text in block]
     short = widest * SHORT_LINE_SHARE
     out: list[Paragraph] = []
@@ -145,6 +157,32 @@ def split_paragraphs(block: list[tuple[int, str]]) -> list[Paragraph]:
             out.append(Paragraph("".join(parts), first, line))
             parts = []
     return out
+
+
+#: A wrapped line is "full" when the next line's first word would not have fitted after it
+#: within this share of the block's widest line (the slack allows for a ragged wrap width).
+FULL_LINE_SHARE = 0.9
+#: Text is not wrapped narrower than this: a block of shorter lines is lines (names, scores).
+MIN_WRAP_WIDTH = 40
+
+
+def _mostly_full(block: list[tuple[int, str]], widest: int) -> bool:
+    """Most lines that do not end a sentence were cut because the next word did not fit.
+
+    True of hard-wrapped prose; not of one-item-per-line text (names, results, listings),
+    whose short lines would have had room for the next line's first word. So such a block is
+    read as lines in every version, instead of being joined whenever its lines are short.
+    """
+    if widest < MIN_WRAP_WIDTH:
+        return False
+    cuts = full = 0
+    for (_, text), (_, after) in zip(block, block[1:], strict=False):
+        if _SENTENCE_END.search(text):
+            continue
+        cuts += 1
+        if len(text) + 1 + len(after.split(None, 1)[0]) > widest * FULL_LINE_SHARE:
+            full += 1
+    return full * 2 >= cuts
 
 
 def block_kind(text: str) -> str:
