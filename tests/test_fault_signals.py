@@ -90,12 +90,14 @@ def test_workers_die_within_two_seconds_of_a_killed_parent(tmp_path):
         os.kill(pid, signal.SIGKILL)
     assert not survivors, "workers outlived their killed parent"
     # ... so the store's writer lock is free: the next ingest runs at once and completes
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "a.txt").write_text(SEED, encoding="utf-8")
     again = subprocess.run(
-        corpus_cmd("ingest", src, "-o", out, "--store", db, "--jobs", "2", "-q"),
+        corpus_cmd("ingest", tmp_path / "small", "--store", db, "--jobs", "2", "-q"),
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        timeout=300,
+        timeout=60,
     )
     assert again.returncode == 0, again.stderr
     assert "STORE_BUSY" not in again.stderr
