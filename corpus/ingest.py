@@ -183,7 +183,14 @@ def run_ingest(
             writer.reserve(report_target)
     if options.quarantine:
         _check_quarantine(options.quarantine)
-    report = IngestReport(options)
+    try:
+        report = IngestReport(options)
+    except OSError as exc:  # its entries go to a temporary file: the temporary folder is full
+        raise CorpusError(
+            f"cannot start the report: {exc.strerror or exc}; free space in the temporary "
+            "folder (or set TMPDIR) and run again",
+            code="RUN_FAILED",
+        ) from None
     try:
         store_run = _open_store_run(options)
     except BaseException:
