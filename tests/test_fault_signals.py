@@ -181,3 +181,51 @@ def test_a_fifo_swapped_in_after_the_listing_is_not_blocked_on(tmp_path):
     with pytest.raises(InputRejected) as raised:
         read_file_bytes(tmp_path / "late.txt", "late.txt", 1000)
     assert raised.value.code == "NOT_A_REGULAR_FILE"
+
+
+POOL_OWNER = """
+import sys, time
+import corpus.workers as workers
+
+workers.USE_PDEATHSIG = sys.argv[1] == "1"
+
+
+def nap(batch):
+    time.sleep(600)
+    return batch
+
+
+def init():
+    pass
+
+
+if __name__ == "__main__":
+    ctx, _ = workers.default_context()
+    pool = workers.WorkerPool(ctx, 2, nap, init, ())
+    pool.submit([1])
+    pool.submit([2])
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+@pytest.mark.parametrize("pdeathsig", ["1", "0"], ids=["pdeathsig", "lifeline-only"])
+def test_busy_workers_die_with_their_pool_owner(tmp_path, pdeathsig):
+    script = tmp_path / "owner.py"
+    script.write_text(POOL_OWNER, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), pdeathsig], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    workers = children_of(proc.pid)
+    assert len(workers) == 2 and all(alive(w) for w in workers)
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.05)
+    survivors = [w for w in workers if alive(w)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "busy workers outlived the process that owned the pool"
