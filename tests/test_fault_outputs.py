@@ -44,10 +44,15 @@ def codes(entry: dict) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a folder nobody can write")
-def test_an_output_folder_that_cannot_be_created_is_a_coded_error(run_cli, tmp_path):
+@pytest.mark.parametrize("out", ["/proc/self/corpus-out", "/proc/self"])
+def test_an_output_folder_that_cannot_be_created_or_written_is_a_coded_error(
+    run_cli, tmp_path, out
+):
     write(tmp_path / "src" / "a.txt")
-    result = run_cli("ingest", tmp_path / "src", "-o", "/proc/self/corpus-out", "--no-store")
+    db = tmp_path / "c.db"
+    result = run_cli("ingest", tmp_path / "src", "-o", out, "--store", db)
     coded_failure(result, "OUTPUT_UNWRITABLE")
+    assert not db.exists()  # refused before the store was touched
 
 
 def test_an_output_folder_under_a_file_is_a_coded_error(run_cli, tmp_path):

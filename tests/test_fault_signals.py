@@ -58,6 +58,10 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def codes_of(entry: dict) -> list[str]:
+    return [f["code"] for f in entry["findings"]]
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -142,6 +146,7 @@ def test_a_fifo_in_the_input_is_rejected_without_being_opened(tmp_path, jobs):
     (src / "a.txt").write_text(SEED, encoding="utf-8")
     os.mkfifo(src / "pipe.txt")
     os.symlink(src / "pipe.txt", src / "link.txt")  # also behind a symbolic link
+    os.symlink(os.devnull, src / "device.txt")  # a character device
     # Nobody ever writes to the FIFO: opening it for reading would block forever.
     proc = subprocess.run(
         corpus_cmd("ingest", src, "-o", tmp_path / "out", "--no-store", "--jobs", jobs),
@@ -157,6 +162,8 @@ def test_a_fifo_in_the_input_is_rejected_without_being_opened(tmp_path, jobs):
         assert by_path[name]["status"] == "rejected"
         assert [f["code"] for f in by_path[name]["findings"]] == ["NOT_A_REGULAR_FILE"]
         assert "FIFO" in by_path[name]["findings"][0]["message"]
+    assert codes_of(by_path["device.txt"]) == ["NOT_A_REGULAR_FILE"]
+    assert "character device" in by_path["device.txt"]["findings"][0]["message"]
     assert by_path["a.txt"]["status"] in ("ok", "warning")
 
 
