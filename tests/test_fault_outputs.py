@@ -223,3 +223,29 @@ def test_names_differing_only_in_invalid_bytes_collide_the_same_way_in_every_mod
         with sqlite3.connect(db) as conn:
             versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
         assert versions == 1
+
+
+def test_a_rename_failing_half_way_leaves_none_of_the_documents_outputs(
+    plugins, tmp_path, monkeypatch
+):
+    import corpus.outputs
+
+    write(tmp_path / "src" / "a.txt")
+    real_replace = os.replace
+
+    def second_fails(src, dst):
+        if str(dst) == str(tmp_path / "out" / "a.json"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(corpus.outputs.os, "replace", second_fails)
+    out = tmp_path / "out"
+    options = IngestOptions(
+        sources=(str(tmp_path / "src"),), output=str(out), report_path=str(tmp_path / "r.json")
+    )
+    report = run_ingest(options, plugins=plugins, config=Config())
+    assert report.totals_dict()["outputs"] == 0
+    (entry,) = report.files
+    assert codes(entry) == ["OUTPUT_UNWRITABLE"] and report.write_problem is None
+    assert sorted(p.name for p in out.iterdir()) == []  # no .xml, no temporary file
+    report.cleanup()
