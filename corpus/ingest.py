@@ -191,7 +191,14 @@ def run_ingest(
             writer.reserve(report_target)
     if options.quarantine:
         _check_quarantine(options.quarantine)
-    report = IngestReport(options)
+    try:
+        report = IngestReport(options)
+    except OSError as exc:  # its entries go to a temporary file: the temporary folder is full
+        raise CorpusError(
+            f"cannot start the report: {exc.strerror or exc}; free space in the temporary "
+            "folder (or set TMPDIR) and run again",
+            code="RUN_FAILED",
+        ) from None
     try:
         store_run = _open_store_run(options)
     except BaseException:
@@ -271,7 +278,22 @@ def _consume(
     on_result: Callable[[FileResult], None] | None,
 ) -> None:
     """Commit, record and report each result in input order, until done or stopped."""
-    for item, result, recorded in _results(options, plugins, config, store_run, writer, stop):
+    results = _results(options, plugins, config, store_run, writer, stop)
+    with contextlib.closing(results):  # on any exit, workers stop and stages go at once
+        _consume_results(options, store_run, writer, stop, report, bar, on_result, results)
+
+
+def _consume_results(
+    options: IngestOptions,
+    store_run: Any,
+    writer: OutputWriter | None,
+    stop: dict[str, Any],
+    report: IngestReport,
+    bar: Any,
+    on_result: Callable[[FileResult], None] | None,
+    results: Iterator[tuple[InputFile, FileResult, bool]],
+) -> None:
+    for item, result, recorded in results:
         if item.problem is not None and item.problem not in result.findings:
             findings = [item.problem, *result.findings]
             result = attrs.evolve(result, findings=findings, status=status_of(findings))

@@ -182,7 +182,7 @@ _KINDS = (
 
 def _not_regular(mode: int, rel: str) -> Finding:
     """A FIFO, socket or device: reading it could block forever or never end."""
-    kind = next((what for test, what in _KINDS if test(mode)), "not a regular file")
+    kind = next((what for test, what in _KINDS if test(mode)), "of an unknown kind")
     return Finding(
         "NOT_A_REGULAR_FILE",
         Severity.ERROR,

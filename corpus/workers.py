@@ -51,6 +51,8 @@ class WorkerError(Exception):
 
 #: ``prctl`` option: the signal the kernel sends this process when its parent dies (Linux).
 _PR_SET_PDEATHSIG = 1
+#: Whether workers ask the kernel for that signal (tests turn it off to try the lifeline alone).
+USE_PDEATHSIG = sys.platform.startswith("linux")
 
 
 def _die_with_parent(parent_pid: int, lifeline: Any, lifeline_writer: Any) -> None:
@@ -62,7 +64,7 @@ def _die_with_parent(parent_pid: int, lifeline: Any, lifeline_writer: Any) -> No
     lifeline pipe, whose only writer is the parent: when the parent ends, the wait ends.
     """
     lifeline_writer.close()  # a forked worker inherits the parent's end: drop it
-    if sys.platform.startswith("linux"):
+    if USE_PDEATHSIG:
         with contextlib.suppress(Exception):
             import ctypes  # here: only workers on Linux need it
 

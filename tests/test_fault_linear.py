@@ -42,19 +42,23 @@ def json_document(blocks: int, keywords: int) -> bytes:
     return json.dumps(document_to_dict(document)).encode()
 
 
+def element_with(attributes: str, n: int) -> bytes:
+    return nitf("<p " + " ".join(attributes.format(i=i) for i in range(n)) + ">x</p>")
+
+
 HOSTILE: dict[str, tuple[str, Callable[[int], bytes]]] = {
     # lxml's attrib.items() is quadratic: 100,000 attributes on one element took 73 s
-    "nitf-attributes": ("x.xml", lambda n: nitf("<p " + " ".join(f'a{i}="v"' for i in range(n)) + ">x</p>")),
-    "nitf-namespaces": ("x.xml", lambda n: nitf("<p " + " ".join(f'xmlns:n{i}="u{i}"' for i in range(n)) + ">x</p>")),
+    "nitf-attributes": ("x.xml", lambda n: element_with('a{i}="v"', n)),
+    "nitf-namespaces": ("x.xml", lambda n: element_with('xmlns:n{i}="u{i}"', n)),
     "nitf-inline-markup": ("x.xml", lambda n: nitf("<p>" + "<em>x</em> " * n + "</p>")),
     "nitf-paragraphs": ("x.xml", lambda n: nitf("<p>x</p>" * n)),
     "article-paragraphs": ("x.txt", lambda n: (HEAD + "Some words.\n\n" * n).encode()),
     "article-controls": ("x.txt", lambda n: (HEAD + "a\x0b" * n + "\n").encode()),
-    "article-header-lines": ("x.txt", lambda n: ("Title: x\n" + "Key: v\n" * n + "\nBody.\n").encode()),
+    "article-header-lines": ("x.txt", lambda n: ("T: x\n" + "Key: v\n" * n + "\nBody.\n").encode()),
     "article-huge-line": ("x.txt", lambda n: (HEAD + "word " * n).encode()),
-    "json-blocks": ("x.json", lambda n: json_document(n, 1)),
+    "json-blocks": ("x.json", lambda n: json_document(n // 3, 1)),  # a block is ~40 bytes
     "json-keywords": ("x.json", lambda n: json_document(1, n)),
-}  # fmt: skip
+}
 
 
 def best_time(data: bytes, name: str) -> float:
@@ -76,5 +80,9 @@ def test_readers_are_linear_in_a_large_hostile_input(case):
     name, make = HOSTILE[case]
     small, large = make(3_000), make(30_000)
     assert len(large) >= 9 * len(small)
-    ratio = best_time(large, name) / max(best_time(small, name), 1e-3)
-    assert ratio < BOUND, f"{case}: 10x the input took {ratio:.0f}x as long"
+    ratios = []
+    for _ in range(3):  # a busy machine can spoil one measurement; a quadratic step spoils all
+        ratios.append(best_time(large, name) / max(best_time(small, name), 1e-3))
+        if ratios[-1] < BOUND:
+            break
+    assert min(ratios) < BOUND, f"{case}: 10x the input took {min(ratios):.0f}x as long"

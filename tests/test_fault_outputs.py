@@ -44,10 +44,15 @@ def codes(entry: dict) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a folder nobody can write")
-def test_an_output_folder_that_cannot_be_created_is_a_coded_error(run_cli, tmp_path):
+@pytest.mark.parametrize("out", ["/proc/self/corpus-out", "/proc/self"])
+def test_an_output_folder_that_cannot_be_created_or_written_is_a_coded_error(
+    run_cli, tmp_path, out
+):
     write(tmp_path / "src" / "a.txt")
-    result = run_cli("ingest", tmp_path / "src", "-o", "/proc/self/corpus-out", "--no-store")
+    db = tmp_path / "c.db"
+    result = run_cli("ingest", tmp_path / "src", "-o", out, "--store", db)
     coded_failure(result, "OUTPUT_UNWRITABLE")
+    assert not db.exists()  # refused before the store was touched
 
 
 def test_an_output_folder_under_a_file_is_a_coded_error(run_cli, tmp_path):
@@ -218,3 +223,29 @@ def test_names_differing_only_in_invalid_bytes_collide_the_same_way_in_every_mod
         with sqlite3.connect(db) as conn:
             versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
         assert versions == 1
+
+
+def test_a_rename_failing_half_way_leaves_none_of_the_documents_outputs(
+    plugins, tmp_path, monkeypatch
+):
+    import corpus.outputs
+
+    write(tmp_path / "src" / "a.txt")
+    real_replace = os.replace
+
+    def second_fails(src, dst):
+        if str(dst) == str(tmp_path / "out" / "a.json"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(corpus.outputs.os, "replace", second_fails)
+    out = tmp_path / "out"
+    options = IngestOptions(
+        sources=(str(tmp_path / "src"),), output=str(out), report_path=str(tmp_path / "r.json")
+    )
+    report = run_ingest(options, plugins=plugins, config=Config())
+    assert report.totals_dict()["outputs"] == 0
+    (entry,) = report.files
+    assert codes(entry) == ["OUTPUT_UNWRITABLE"] and report.write_problem is None
+    assert sorted(p.name for p in out.iterdir()) == []  # no .xml, no temporary file
+    report.cleanup()

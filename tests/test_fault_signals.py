@@ -58,6 +58,10 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def codes_of(entry: dict) -> list[str]:
+    return [f["code"] for f in entry["findings"]]
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -90,12 +94,14 @@ def test_workers_die_within_two_seconds_of_a_killed_parent(tmp_path):
         os.kill(pid, signal.SIGKILL)
     assert not survivors, "workers outlived their killed parent"
     # ... so the store's writer lock is free: the next ingest runs at once and completes
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "a.txt").write_text(SEED, encoding="utf-8")
     again = subprocess.run(
-        corpus_cmd("ingest", src, "-o", out, "--store", db, "--jobs", "2", "-q"),
+        corpus_cmd("ingest", tmp_path / "small", "--store", db, "--jobs", "2", "-q"),
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        timeout=300,
+        timeout=60,
     )
     assert again.returncode == 0, again.stderr
     assert "STORE_BUSY" not in again.stderr
@@ -140,6 +146,7 @@ def test_a_fifo_in_the_input_is_rejected_without_being_opened(tmp_path, jobs):
     (src / "a.txt").write_text(SEED, encoding="utf-8")
     os.mkfifo(src / "pipe.txt")
     os.symlink(src / "pipe.txt", src / "link.txt")  # also behind a symbolic link
+    os.symlink(os.devnull, src / "device.txt")  # a character device
     # Nobody ever writes to the FIFO: opening it for reading would block forever.
     proc = subprocess.run(
         corpus_cmd("ingest", src, "-o", tmp_path / "out", "--no-store", "--jobs", jobs),
@@ -155,6 +162,8 @@ def test_a_fifo_in_the_input_is_rejected_without_being_opened(tmp_path, jobs):
         assert by_path[name]["status"] == "rejected"
         assert [f["code"] for f in by_path[name]["findings"]] == ["NOT_A_REGULAR_FILE"]
         assert "FIFO" in by_path[name]["findings"][0]["message"]
+    assert codes_of(by_path["device.txt"]) == ["NOT_A_REGULAR_FILE"]
+    assert "character device" in by_path["device.txt"]["findings"][0]["message"]
     assert by_path["a.txt"]["status"] in ("ok", "warning")
 
 
@@ -179,3 +188,51 @@ def test_a_fifo_swapped_in_after_the_listing_is_not_blocked_on(tmp_path):
     with pytest.raises(InputRejected) as raised:
         read_file_bytes(tmp_path / "late.txt", "late.txt", 1000)
     assert raised.value.code == "NOT_A_REGULAR_FILE"
+
+
+POOL_OWNER = """
+import sys, time
+import corpus.workers as workers
+
+workers.USE_PDEATHSIG = sys.argv[1] == "1"
+
+
+def nap(batch):
+    time.sleep(600)
+    return batch
+
+
+def init():
+    pass
+
+
+if __name__ == "__main__":
+    ctx, _ = workers.default_context()
+    pool = workers.WorkerPool(ctx, 2, nap, init, ())
+    pool.submit([1])
+    pool.submit([2])
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+@pytest.mark.parametrize("pdeathsig", ["1", "0"], ids=["pdeathsig", "lifeline-only"])
+def test_busy_workers_die_with_their_pool_owner(tmp_path, pdeathsig):
+    script = tmp_path / "owner.py"
+    script.write_text(POOL_OWNER, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), pdeathsig], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    workers = children_of(proc.pid)
+    assert len(workers) == 2 and all(alive(w) for w in workers)
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.05)
+    survivors = [w for w in workers if alive(w)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "busy workers outlived the process that owned the pool"

@@ -214,12 +214,18 @@ def test_interrupted_run_removes_nothing(store, root):
     assert store.runs(limit=1)[0].status == "interrupted"
 
 
-def test_exception_inside_a_run_finishes_it_as_interrupted(store, root):
+def test_exception_inside_a_run_finishes_it_as_failed(store, root):
     ingest(store, root, make_doc("a", "A", "x"))
-    with pytest.raises(RuntimeError), store.begin_run(roots=[root], arguments=[]):
+    with pytest.raises(RuntimeError), store.begin_run(roots=[root], arguments=[]) as run:
+        run.record(root, ok(make_doc("b", "B", "y")))
         raise RuntimeError("boom")
+    assert store.runs(limit=1)[0].status == "failed"
+    assert store.document("a").state == "present"  # nothing tombstoned
+    with pytest.raises(NotFound):  # the open batch was rolled back
+        store.document("b")
+    with pytest.raises(KeyboardInterrupt), store.begin_run(roots=[root], arguments=[]):
+        raise KeyboardInterrupt
     assert store.runs(limit=1)[0].status == "interrupted"
-    assert store.document("a").state == "present"
 
 
 def test_other_roots_are_not_tombstoned(store, tmp_path, root):

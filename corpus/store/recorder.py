@@ -439,8 +439,14 @@ class IngestRun:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        if not self.finished:
-            self.finish(interrupted=exc_type is not None)
+        if self.finished:
+            return
+        if exc_type is None:
+            self.finish()
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish(interrupted=True)
+        else:
+            self.fail()
 
 
 def _scope(root: str | os.PathLike[str]) -> tuple[str, tuple[str, ...]]:
