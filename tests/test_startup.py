@@ -111,7 +111,17 @@ def make_dist(root, name: str, entry_points: str, *, info: str = "dist-info") ->
     (folder / "entry_points.txt").write_text(entry_points, encoding="utf-8")
 
 
+def only_the_path_finder(monkeypatch) -> None:
+    """Drop meta-path finders that bring their own distributions (the importlib_metadata
+    backport installs one when dask is imported by an earlier test in this process)."""
+    from importlib.machinery import PathFinder
+
+    kept = [f for f in sys.meta_path if f is PathFinder or not hasattr(f, "find_distributions")]
+    monkeypatch.setattr(sys, "meta_path", kept)
+
+
 def test_no_corpus_group_means_no_lookup(monkeypatch, tmp_path):
+    only_the_path_finder(monkeypatch)
     monkeypatch.setattr(sys, "path", [str(tmp_path), str(tmp_path / "missing")])
     assert not may_have_entry_points()
     make_dist(tmp_path, "tool", "[console_scripts]\ntool = tool:main\n")

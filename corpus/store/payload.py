@@ -40,10 +40,17 @@ def encode(text: str) -> bytes:
 
 
 def decode(stored: bytes | str) -> str:
-    """The canonical JSON of a stored payload (compressed BLOB, or TEXT from before schema 5)."""
+    """The canonical JSON of a stored payload (compressed BLOB, or TEXT from before schema 6).
+
+    Raises ValueError when the payload is damaged (what readers of the store report as
+    ``STORE_CORRUPT``).
+    """
     if isinstance(stored, str):
         return stored
-    return _codecs()[1].decompress(bytes(stored)).decode("utf-8")
+    try:
+        return _codecs()[1].decompress(bytes(stored)).decode("utf-8")
+    except zstandard.ZstdError as exc:  # a damaged page: readers report it as STORE_CORRUPT
+        raise ValueError(f"the compressed payload cannot be read ({exc})") from exc
 
 
 def search_text(stored: bytes | str) -> tuple[str, str]:
