@@ -43,6 +43,15 @@ class Reader:
     def read(self, data: bytes, *, path: str, key: str) -> ReadResult:
         raise NotImplementedError
 
+    def configured(self, config: Any) -> Reader:
+        """This reader with the run's settings applied (``config.plugin_settings``).
+
+        Readers have no settings by default; one that has overrides this and returns a
+        configured copy (or itself when nothing changes). Called once per file, so keep it
+        cheap.
+        """
+        return self
+
 
 class Exporter:
     """Base class for exporters: ``export`` returns the bytes of one output file."""
@@ -127,6 +136,14 @@ class ReaderRegistry(_Registry):
         if len(candidates) > 1 and head:
             sniffed = [r for r in candidates if r.sniff(head)]
             candidates = sniffed or candidates
+        if not candidates and head:
+            # An extension no reader claims (``.php``, none at all): readers that say so may
+            # recognize the file by its first bytes (an HTML page saved as ``article.php``).
+            candidates = [
+                r
+                for r in self._items.values()
+                if getattr(r, "sniff_unclaimed", False) and r.sniff(head)
+            ]
         if not candidates:
             exts = sorted({e for r in self._items.values() for e in r.extensions})
             raise UnknownFormat(
