@@ -36,6 +36,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "json-reader": "corpus.readers.json_reader",
     "nitf-reader": "corpus.readers.nitf",
     "html-reader": "corpus.readers.html",
+    "warc-reader": "corpus.readers.warc",
     "nitf": "corpus.exporters.nitf",
     "json": "corpus.exporters.json",
     "newsml": "corpus.exporters.newsml",

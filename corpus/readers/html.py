@@ -43,6 +43,7 @@ class HTMLReader(Reader):
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         self._raw_settings = dict(settings or {})
         self._settings: Any = None
+        self._last: HTMLReader | None = None
 
     def sniff(self, head: bytes) -> bool:
         return sniff_html(head)
@@ -51,7 +52,9 @@ class HTMLReader(Reader):
         settings = config.plugin_settings(PLUGIN) if config is not None else {}
         if settings == self._raw_settings:
             return self
-        return HTMLReader(settings)
+        if self._last is None or self._last._raw_settings != settings:
+            self._last = HTMLReader(settings)
+        return self._last
 
     @property
     def settings(self) -> Any:

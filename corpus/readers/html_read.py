@@ -50,9 +50,7 @@ DEFAULT_MIN_PAGE_CHARS = 2000
 #: Share of a page's visible text inside links above which a page reads as a listing.
 LISTING_LINK_SHARE = 0.5
 
-_META_CHARSET = re.compile(
-    rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I
-)
+_META_CHARSET = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _STRIP = re.compile(
     r"<script\b[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>|<!--.*?-->", re.I | re.S
 )
@@ -181,7 +179,9 @@ def _nice(codec: str) -> str:
     return {"utf-8": "utf-8", "cp1252": "windows-1252"}.get(codec, codec)
 
 
-def decode_html(data: bytes, path: str, charset: str | None = None) -> tuple[str, str, list[Finding]]:
+def decode_html(
+    data: bytes, path: str, charset: str | None = None
+) -> tuple[str, str, list[Finding]]:
     """The page's text, the encoding used, and findings (see the module docstring)."""
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         decoded = decode(data, path=path)
@@ -227,9 +227,11 @@ def decode_html(data: bytes, path: str, charset: str | None = None) -> tuple[str
     decoded = decode(data, path=path)
     if codec is not None:
         findings.append(_mismatch(path, declared_name, decoded.encoding))
-        return decoded.text, decoded.encoding, findings + [
-            f for f in decoded.findings if f.code != "ENCODING_FALLBACK"
-        ]
+        return (
+            decoded.text,
+            decoded.encoding,
+            findings + [f for f in decoded.findings if f.code != "ENCODING_FALLBACK"],
+        )
     return decoded.text, decoded.encoding, findings + list(decoded.findings)
 
 
@@ -538,9 +540,7 @@ def blocks_from_html(elements: Iterable[Any], base: str | None) -> list[Block]:
         if tag in _SKIP_TAGS or tag in ("nav", "img", "picture", "video", "audio"):
             return
         if tag == "table":
-            rows = [
-                [c for c in row if c.tag in ("td", "th")] for row in el.iter("tr")
-            ]
+            rows = [[c for c in row if c.tag in ("td", "th")] for row in el.iter("tr")]
             _add(blocks, _table_block(rows, False))
             return
         if tag in _HTML_BLOCKS and not any(
@@ -705,14 +705,14 @@ def read_html(
         blocks = tf_blocks
     title = (tf_meta.get("title") or _first_ld(ld, "headline") or head_title or "").strip()
     title = _WS.sub(" ", title)
-    if blocks and blocks[0].kind in ("heading-1", "subheadline") and (
-        not title or blocks[0].text == title
+    if (
+        blocks
+        and blocks[0].kind in ("heading-1", "subheadline")
+        and (not title or blocks[0].text == title)
     ):
         title = title or blocks[0].text
         blocks = blocks[1:]
-    blocks = [
-        attrs.evolve(b, kind="subheadline") if b.kind == "heading-1" else b for b in blocks
-    ]
+    blocks = [attrs.evolve(b, kind="subheadline") if b.kind == "heading-1" else b for b in blocks]
     if not blocks:
         raise InputRejected(_no_text_message(root, only_scripts), code="HTML_NO_MAIN_TEXT",
                             path=path)  # fmt: skip
