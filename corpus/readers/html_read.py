@@ -47,6 +47,8 @@ DEFAULT_MAX_HTML_BYTES = 5 * 1024 * 1024
 DEFAULT_MIN_MAIN_SHARE = 0.1
 #: ... and the page has at least this much visible text (short pages are simply short).
 DEFAULT_MIN_PAGE_CHARS = 2000
+#: Main text shorter than this (characters) is no main text: a menu's words, a button label.
+DEFAULT_MIN_MAIN_CHARS = 25
 #: Share of a page's visible text inside links above which a page reads as a listing.
 LISTING_LINK_SHARE = 0.5
 
@@ -85,13 +87,14 @@ class HTMLSettings:
     max_html_bytes: int = DEFAULT_MAX_HTML_BYTES
     min_main_share: float = DEFAULT_MIN_MAIN_SHARE
     min_page_chars: int = DEFAULT_MIN_PAGE_CHARS
+    min_main_chars: int = DEFAULT_MIN_MAIN_CHARS
     #: host -> CSS selector of the main content on that site.
     sites: dict[str, str] = attrs.field(factory=dict)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> HTMLSettings:
         where = f"[plugins.{PLUGIN}]"
-        known = {"max_html_bytes", "min_main_share", "min_page_chars", "sites"}
+        known = {"max_html_bytes", "min_main_share", "min_page_chars", "min_main_chars", "sites"}
         unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
@@ -106,6 +109,7 @@ class HTMLSettings:
                 max_html_bytes=int(table.get("max_html_bytes", DEFAULT_MAX_HTML_BYTES)),
                 min_main_share=float(table.get("min_main_share", DEFAULT_MIN_MAIN_SHARE)),
                 min_page_chars=int(table.get("min_page_chars", DEFAULT_MIN_PAGE_CHARS)),
+                min_main_chars=int(table.get("min_main_chars", DEFAULT_MIN_MAIN_CHARS)),
                 sites=sites,
             )
         except (TypeError, ValueError) as exc:
@@ -713,10 +717,11 @@ def read_html(
         title = title or blocks[0].text
         blocks = blocks[1:]
     blocks = [attrs.evolve(b, kind="subheadline") if b.kind == "heading-1" else b for b in blocks]
-    if not blocks:
-        raise InputRejected(_no_text_message(root, only_scripts), code="HTML_NO_MAIN_TEXT",
-                            path=path)  # fmt: skip
     main_chars = sum(len(b.text) for b in blocks)
+    if main_chars < settings.min_main_chars:
+        raise InputRejected(
+            _no_text_message(root, only_scripts, main_chars), code="HTML_NO_MAIN_TEXT", path=path
+        )
     if page_chars >= settings.min_page_chars and main_chars < settings.min_main_share * page_chars:
         findings.append(
             Finding(
@@ -849,7 +854,7 @@ def _cap(text: str, limit: int, path: str, findings: list[Finding]) -> str:
     return stripped[:limit]
 
 
-def _no_text_message(root: Any, only_scripts: bool) -> str:
+def _no_text_message(root: Any, only_scripts: bool, found: int) -> str:
     if only_scripts:
         return (
             "the page holds only scripts, no text: it is built by JavaScript in the browser; "
@@ -862,8 +867,9 @@ def _no_text_message(root: Any, only_scripts: bool) -> str:
             "do not follow: the page is broken or hostile"
         )
     return (
-        "no main text found on this page (navigation, forms or boilerplate only); if it is an "
-        "article, set a CSS selector for its site in [plugins.html-reader]"
+        f"no main text found on this page ({found} characters: navigation, forms or "
+        "boilerplate only); if it is an article, set a CSS selector for its site in "
+        "[plugins.html-reader]"
     )
 
 
