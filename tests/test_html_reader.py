@@ -164,7 +164,8 @@ def test_bad_settings_are_config_errors(table):
 
 def test_selected_text_short_for_the_page_is_flagged(plugins: Plugins):
     body = (
-        "<div class='teaser'><p>A short teaser of the story, one line long.</p></div><article>" + ARTICLE * 6 + "</article>"
+        "<div class='teaser'><p>A short teaser of the story, one line long.</p></div>"
+        f"<article>{ARTICLE * 6}</article>"
     )
     head = '<title>T</title><link rel="canonical" href="https://paper.example/a/b">'
     config = Config(plugins={"html-reader": {"sites": {"paper.example": {"main": ".teaser"}}}})
