@@ -112,13 +112,10 @@ def test_diff_of_two_captures_shows_the_edits_not_navigation_churn(plugins: Plug
     a = read_path(HTML / "captures/flood-defences-0900.html", plugins=plugins).document
     b = read_path(HTML / "captures/flood-defences-1730.html", plugins=plugins).document
     diff = diff_documents(a, b)
-    data = json.dumps(diff.to_dict() if hasattr(diff, "to_dict") else str(diff))
+    assert diff.summary_line() == "title changed; +22 -1 words; 1 paragraph edited, 1 inserted"
+    data = json.dumps(diff.to_dict())
     for churn in ("Trending", "Fireworks", "cookies", "Puzzles", "school crossing", "Comments"):
         assert churn not in data
-    changed = [b for b in (a.blocks, b.blocks)]
-    assert len(changed[1]) == len(changed[0]) + 1
-    assert "Environment Agency" in b.body_text and "Environment Agency" not in a.body_text
-    assert "420 homes" in b.body_text and "400 homes" in a.body_text
 
 
 def test_listing_page_is_flagged_not_an_article(plugins: Plugins):

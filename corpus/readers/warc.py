@@ -87,7 +87,8 @@ class WARCReader(ArchiveReader):
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
 
-        pages: list[tuple[str, int, int]] = []
+        #: (WARC-Date, offset, stored length, size: the larger of stored and uncompressed)
+        pages: list[tuple[str, int, int, int]] = []
         skipped: Counter[str] = Counter()
         problem: Finding | None = None
         end = 0
@@ -97,7 +98,13 @@ class WARCReader(ArchiveReader):
             it = ArchiveIterator(fh, check_digests=False)
             try:
                 for record in it:
+                    if not record.rec_type:
+                        problem = _invalid(
+                            rel, f"the record at offset {end} has no WARC-Type: it is damaged"
+                        )
+                        break
                     reason = skip_reason(record)
+                    declared = _int(record.rec_headers.get_header("Content-Length"))
                     date = record.rec_headers.get_header("WARC-Date") or ""
                     it.read_to_end(record)
                     offset, length = it.get_record_offset(), it.get_record_length()
@@ -114,7 +121,7 @@ class WARCReader(ArchiveReader):
                     if reason is not None:
                         skipped[reason] += 1
                     else:
-                        pages.append((date, offset, length))
+                        pages.append((date, offset, length, max(length, declared)))
             except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
                 problem = _invalid(rel, f"unreadable after offset {end}: {exc}")
             if problem is None and end < size:
@@ -126,14 +133,14 @@ class WARCReader(ArchiveReader):
                         "are not a WARC record: the archive is truncated or damaged",
                     )
             pages.sort()
-            for _date, offset, length in pages:
-                if max_record_size is not None and length > max_record_size:
+            for _date, offset, length, block in pages:
+                if max_record_size is not None and block > max_record_size:
                     yield ArchiveRecord(
                         offset,
                         problem=Finding(
                             "FILE_TOO_LARGE",
                             Severity.ERROR,
-                            f"record is {length} bytes, over the limit of {max_record_size}; "
+                            f"record is {block} bytes, over the limit of {max_record_size}; "
                             "raise --max-file-size if it is really an article",
                         ),
                     )
@@ -153,6 +160,13 @@ class WARCReader(ArchiveReader):
             code="WARC_IS_ARCHIVE",
             path=path,
         )
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 def _size(fh: Any) -> int:
