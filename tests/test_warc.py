@@ -175,13 +175,20 @@ def test_validate_lists_findings_per_record(run_cli, tmp_path):
 def test_rejected_record_is_quarantined_alone(plugins, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    write_warc(src / "c.warc.gz", [("https://x.example/a", "2024-01-01T00:00:00Z", b"<p></p>")])
+    good = (HTML / "captures/flood-defences-0900.html").read_bytes()
+    pages = [
+        (FLOOD_URL, "2024-01-01T00:00:00Z", good),
+        ("https://x.example/a", "2024-01-02T00:00:00Z", b"<p></p>"),
+    ]
+    write_warc(src / "c.warc.gz", pages)
     report = ingest(plugins, src, output=tmp_path / "out", quarantine=str(tmp_path / "q"))
     rejected = [f["path"] for f in entries(report) if f["status"] == "rejected"]
-    assert len(rejected) == 1
+    assert len(rejected) == 1 and rejected[0].startswith("c.warc.gz#")
     kept = (tmp_path / "q" / rejected[0]).read_bytes()
-    assert kept != (src / "c.warc.gz").read_bytes() or len(entries(report)) == 2
-    assert gzip.decompress(kept).startswith(b"WARC/1")
+    record = gzip.decompress(kept)
+    assert record.startswith(b"WARC/1") and b"https://x.example/a" in record
+    assert FLOOD_URL.encode() not in record
+    assert (tmp_path / "q" / (rejected[0] + ".rejected.json")).is_file()
 
 
 # -- bad archives ---------------------------------------------------------------------------
