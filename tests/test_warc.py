@@ -70,7 +70,7 @@ def test_outputs_hold_the_latest_capture(plugins, tmp_path):
     doc = json.loads((tmp_path / "out" / f"{FLOOD}.json").read_text(encoding="utf-8"))
     assert doc["title"] == "Flood defences approved for river quarter after three-year wait"
     notes = doc["annotations"]["html-reader"]
-    assert notes["captured"] == "2024-11-05T17:31:02Z"
+    assert notes["captured"] == doc["source"]["captured"] == "2024-11-05T17:31:02Z"
     assert notes["warc"]["archive"] == "captures.warc.gz"
     assert notes["page_url"] == FLOOD.replace("riversidegazette", "https://riversidegazette") + "/"
     assert (tmp_path / "out" / f"{FLOOD}.xml").is_file()
@@ -106,6 +106,11 @@ def test_store_keeps_one_version_per_distinct_capture_in_date_order(plugins, tmp
     with Store.open(str(store)) as s:
         versions = s.versions(FLOOD)
         assert len(versions) == 2
+        # versions are dated by their capture (WARC-Date), not by the ingest
+        assert [v.created for v in versions] == [
+            "2024-11-05T09:02:40.000000Z",
+            "2024-11-05T17:31:02.000000Z",
+        ]
         titles = [s.version(FLOOD, v.n).document.title for v in versions]
     assert titles[0].startswith("Council approves")
     assert titles[1].startswith("Flood defences approved")

@@ -274,7 +274,10 @@ class WARCRecordReader(Reader):
         )
         # The raw input is the record as stored: its hash is what re-ingest compares.
         source = attrs.evolve(
-            result.document.source, sha256=extra["warc"]["record_sha256"], size=len(data)
+            result.document.source,
+            sha256=extra["warc"]["record_sha256"],
+            size=len(data),
+            captured=date or None,
         )
         return ReadResult(attrs.evolve(result.document, source=source), result.findings)
 

@@ -20,7 +20,7 @@ from ..errors import StoreError
 from ..model import Document, Finding, canonical_json, document_to_dict
 from .lock import WriterLock
 from .records import document_from_stored, findings_from_json
-from .timeutil import now_stamp, short
+from .timeutil import captured_stamp, now_stamp, short
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import FileResult
@@ -211,6 +211,8 @@ class IngestRun:
             return UNCHANGED, row[0], row[2]
         text = canonical_json(document_to_dict(document))
         size = document.source.size if document.source else len(text.encode("utf-8"))
+        # A capture (a WARC record) is dated by when it was captured, not when it was ingested.
+        created = captured_stamp(document.source.captured if document.source else None) or now
         date = document.date.isoformat() if document.date else None
         summary = None  # version 1 has none: `corpus log` says "first version"
         if row is None:
@@ -239,7 +241,7 @@ class IngestRun:
                 doc_id,
                 n,
                 self.run_id,
-                now,
+                created,
                 content_hash,
                 document.source.sha256 if document.source else None,
                 size,
