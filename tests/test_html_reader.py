@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_golden
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus.config import Config
@@ -327,3 +327,94 @@ def test_every_url_key_is_a_safe_key(path: str, query: str):
     check_key(key, "x.html")
     assert not any(ch in key for ch in '\\:*?"<>|\x00')
     assert all(len(part) <= 130 for part in key.split("/"))
+
+
+# -- any bytes: a result, never a traceback; accepted pages export valid NITF and JSON ----------
+
+HTML_BYTES = st.one_of(
+    st.binary(max_size=400),
+    st.builds(
+        lambda head, body, tail: (head + body + tail).encode("utf-8", "surrogatepass"),
+        st.sampled_from(
+            [
+                "<!DOCTYPE html><html><head><title>T</title>",
+                "<html lang='x'>",
+                "<meta charset=x>",
+                "",
+            ]
+        ),
+        st.lists(
+            st.one_of(
+                st.text(max_size=60),
+                st.sampled_from(
+                    [
+                        "<p>",
+                        "</p>",
+                        "<ul><li>",
+                        "</li>",
+                        "<table><tr><td>",
+                        "<b>",
+                        "</i>",
+                        "<a href='javascript:x'>",
+                        "<blockquote>",
+                        "<h2>",
+                        "<script>",
+                        "<!--",
+                        "&amp;",
+                        "&#0;",
+                        "&#xD800;",
+                        "\x00",
+                        "\x0b",
+                        "<br>",
+                        "<pre>",
+                    ]
+                ),
+            ),
+            max_size=30,
+        ).map("".join),
+        st.sampled_from(["</body></html>", "", "<p>" + "Text of a paragraph. " * 3 + "</p>"]),
+    ),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=HTML_BYTES)
+def test_any_bytes_give_a_result_and_accepted_pages_export_valid_nitf_and_json(
+    data, plugins, nitf_schema
+):
+    from corpus.pipeline import STATUS_REJECTED, process_data
+    from corpus.schemacheck import check_json, check_xml
+
+    result = process_data(
+        data, "x.html", plugins=plugins, config=Config(), formats=("nitf", "json")
+    )
+    assert result.status in ("ok", "warning", "rejected")
+    assert not any(f.code == "INTERNAL_ERROR" for f in result.findings), result.findings
+    if result.status == STATUS_REJECTED:
+        assert result.outputs == {}
+        return
+    assert check_xml(result.outputs["nitf"], nitf_schema) == []
+    assert check_json(result.outputs["json"]) == []
+
+
+def test_fixture_pages_export_valid_nitf(plugins, nitf_schema):
+    from corpus.pipeline import process_data
+    from corpus.schemacheck import check_xml
+
+    for name, (rel, config) in PAGES.items():
+        result = process_data(
+            (HTML / rel).read_bytes(), rel, plugins=plugins, config=config or Config(),
+            formats=("nitf",),
+        )  # fmt: skip
+        assert check_xml(result.outputs["nitf"], nitf_schema) == [], name
+
+
+def test_control_characters_are_replaced_with_a_warning(plugins: Plugins):
+    data = page(ARTICLE.replace("council", "coun\x1bcil\x7f"), "<title>T\x0bx</title>")
+    result = read("x.html", data, plugins=plugins)
+    assert "CONTROL_CHARACTER" in codes(result)
+    assert result.document.title == "T x" and "coun cil" in result.document.body_text

@@ -59,6 +59,10 @@ _STRIP = re.compile(
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 _CLOSING_HTML = re.compile(rb"</(?:html|body)\s*>", re.I)
 _WS = re.compile(r"\s+")
+#: Characters XML cannot carry and no text means: C0/C1 controls, lone surrogates,
+#: noncharacters. They become a space (or U+FFFD for surrogates) while text is collected.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_ARTICLE_TYPES = frozenset(
     {"website", "collectionpage", "itemlist", "searchresultspage", "profilepage", "webpage"}
 )
@@ -369,6 +373,7 @@ class _Text:
     def add(self, text: str | None) -> None:
         if not text:
             return
+        text = _clean(text)
         for i, piece in enumerate(_WS.split(text)):
             if i and not self.space:
                 self.parts.append(" ")
@@ -389,6 +394,13 @@ class _Text:
             if e > s:
                 spans.append(Span(s, e, span.kind, span.attributes))
         return stripped, tuple(spans)
+
+
+def _clean(text: str) -> str:
+    """``text`` without control characters and lone surrogates (see ``_CONTROL``)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))
 
 
 def _inline(el: Any, out: _Text, *, trafilatura_xml: bool, base: str | None) -> None:
@@ -661,6 +673,18 @@ def read_html(
         )
     if len(text) > settings.max_html_bytes:
         text = _cap(text, settings.max_html_bytes, path, findings)
+    text, removed = _CONTROL.subn(" ", text)
+    if removed:
+        text = _SURROGATE.sub("\ufffd", text)
+        findings.append(
+            Finding(
+                "CONTROL_CHARACTER",
+                Severity.WARNING,
+                f"{removed} control characters (U+0000-U+001F, U+007F-U+009F, noncharacters) "
+                "in the page were replaced by spaces: they are not text",
+                path=path,
+            )
+        )
     if _CLOSING_HTML.search(data[-4096:]) is None:
         findings.append(
             Finding(
@@ -708,7 +732,7 @@ def read_html(
     if extraction == "trafilatura":
         blocks = tf_blocks
     title = (tf_meta.get("title") or _first_ld(ld, "headline") or head_title or "").strip()
-    title = _WS.sub(" ", title)
+    title = _WS.sub(" ", _clean(title)).strip()
     if (
         blocks
         and blocks[0].kind in ("heading-1", "subheadline")
@@ -813,7 +837,7 @@ def read_html(
         title=title,
         date=date,
         issued=issued,
-        byline=_WS.sub(" ", byline).strip() if byline else None,
+        byline=_WS.sub(" ", _clean(byline)).strip() or None if byline else None,
         blocks=tuple(blocks),
         source=source,
         language=language,
