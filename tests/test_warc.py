@@ -65,6 +65,29 @@ def test_golden_report_entries(plugins, tmp_path):
     assert_golden(data, HTML.parent / "golden" / "html" / "captures.warc.report.json", "WARC")
 
 
+def test_golden_documents_of_every_capture(plugins):
+    from corpus.archives import expand_archives
+    from corpus.listing import iter_inputs
+    from corpus.model import document_to_dict
+    from corpus.pipeline import read_bytes
+
+    docs = []
+    for item in expand_archives(iter_inputs([str(WARC)]), plugins.readers, None):
+        if isinstance(item, tuple):
+            continue
+        result = read_bytes(item.data, item.rel, plugins=plugins, reader=item.reader)
+        docs.append(
+            {
+                "path": item.rel,
+                "document": document_to_dict(result.document),
+                "findings": [f.to_dict() for f in result.findings],
+            }
+        )
+    assert len(docs) == 3
+    data = (json.dumps(docs, ensure_ascii=False, indent=2) + "\n").encode()
+    assert_golden(data, HTML.parent / "golden" / "html" / "captures.warc.documents.json", "WARC")
+
+
 def test_outputs_hold_the_latest_capture(plugins, tmp_path):
     ingest(plugins, WARC, output=tmp_path / "out")
     doc = json.loads((tmp_path / "out" / f"{FLOOD}.json").read_text(encoding="utf-8"))
