@@ -334,6 +334,7 @@ def _visible_text_length(root: Any) -> tuple[int, int]:
             if el.tail and el.tail.strip():
                 n = len(el.tail.strip())
                 total += n
+                linked += n if in_link else 0
             continue
         here = in_link or tag == "a"
         if el.text and el.text.strip():
@@ -385,12 +386,16 @@ class _Text:
                 self.space = False
 
     def finish(self) -> tuple[str, tuple[Span, ...]]:
-        text = "".join(self.parts)
-        stripped = text.rstrip()
+        """The text, right-trimmed, and its spans, trimmed to the words they cover."""
+        stripped = "".join(self.parts).rstrip()
         end = len(stripped)
         spans = []
         for span in self.spans:
             s, e = min(span.start, end), min(span.end, end)
+            while s < e and stripped[s] == " ":
+                s += 1
+            while e > s and stripped[e - 1] == " ":
+                e -= 1
             if e > s:
                 spans.append(Span(s, e, span.kind, span.attributes))
         return stripped, tuple(spans)
@@ -409,7 +414,7 @@ def _inline(el: Any, out: _Text, *, trafilatura_xml: bool, base: str | None) -> 
     if tag in _SKIP_TAGS:
         out.add(el.tail)
         return
-    start = out.length + (0 if out.space else 0)
+    start = out.length
     if tag in ("lb", "br"):
         out.add(" ")
     out.add(el.text)
@@ -418,14 +423,7 @@ def _inline(el: Any, out: _Text, *, trafilatura_xml: bool, base: str | None) -> 
     end = out.length
     kind, attributes = _span_of(el, tag, trafilatura_xml, base)
     if kind and end > start:
-        text_so_far = "".join(out.parts)
-        # Spans cover words, not the white space around them.
-        while start < end and text_so_far[start] == " ":
-            start += 1
-        while end > start and text_so_far[end - 1] == " ":
-            end -= 1
-        if end > start:
-            out.spans.append(Span(start, end, kind, attributes))
+        out.spans.append(Span(start, end, kind, attributes))  # trimmed by finish()
     out.add(el.tail)
 
 
@@ -897,13 +895,20 @@ def _no_text_message(root: Any, only_scripts: bool, found: int) -> str:
     )
 
 
+_TF_FIELDS = ("title", "author", "date", "sitename", "description", "pagetype")
+
+
 def _trafilatura(
     root: Any, url: str | None, *, metadata_only: bool
 ) -> tuple[dict[str, Any], list[Block]]:
     """trafilatura's metadata and main-text blocks (blocks empty when it finds none)."""
     from trafilatura import bare_extraction
+    from trafilatura.metadata import extract_metadata
 
     try:
+        if metadata_only:  # a site selector found the main text: skip extraction's cost
+            result = extract_metadata(root, default_url=url)
+            return {name: getattr(result, name, None) for name in _TF_FIELDS}, []
         result = bare_extraction(
             root,
             url=url,
@@ -919,10 +924,7 @@ def _trafilatura(
         return {}, []
     if result is None:
         return {}, []
-    meta = {
-        name: getattr(result, name, None)
-        for name in ("title", "author", "date", "sitename", "description", "pagetype")
-    }
-    if metadata_only or result.body is None:
+    meta = {name: getattr(result, name, None) for name in _TF_FIELDS}
+    if result.body is None:
         return meta, []
     return meta, blocks_from_trafilatura(result.body)
