@@ -54,7 +54,7 @@ def expand_archives(
     has_archives = any(isinstance(r, ArchiveReader) for r in readers)
     for item in items:
         reader = None
-        if has_archives and item.problem is None:
+        if has_archives and (item.problem is None or item.problem.severity != Severity.ERROR):
             reader = archive_reader(readers, item.rel)
         if reader is None:
             yield item
