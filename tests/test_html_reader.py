@@ -418,3 +418,22 @@ def test_control_characters_are_replaced_with_a_warning(plugins: Plugins):
     result = read("x.html", data, plugins=plugins)
     assert "CONTROL_CHARACTER" in codes(result)
     assert result.document.title == "T x" and "coun cil" in result.document.body_text
+
+
+@pytest.mark.parametrize(
+    ("head", "listing"),
+    [
+        ('<meta property="og:type" content="website">', False),  # many articles say so
+        ('<script type="application/ld+json">{"@type": "CollectionPage"}</script>', True),
+        ('<meta property="og:type" content="article">', False),
+    ],
+)
+def test_page_types_and_links_decide_not_an_article(head: str, listing: bool, plugins: Plugins):
+    result = read("x.html", page(ARTICLE, "<title>T</title>" + head), plugins=plugins)
+    assert ("HTML_NOT_ARTICLE" in codes(result)) is listing
+
+
+def test_a_page_of_links_is_not_an_article(plugins: Plugins):
+    links = "".join(f"<li><a href='/s/{i}'>Story number {i} of the day</a></li>" for i in range(40))
+    result = read("x.html", page(f"<ul>{links}</ul><p>One line of text.</p>"), plugins=plugins)
+    assert "HTML_NOT_ARTICLE" in codes(result)

@@ -301,3 +301,18 @@ def test_reading_an_archive_as_one_file_says_to_ingest_it(plugins):
     with pytest.raises(InputRejected) as info:
         read_path(WARC, plugins=plugins)
     assert info.value.code == "WARC_IS_ARCHIVE"
+
+
+def test_archive_with_a_listing_warning_is_still_read_record_by_record(plugins, tmp_path):
+    import os
+
+    src = tmp_path / "src"
+    src.mkdir()
+    name = os.fsencode(src) + b"/crawl-\xff.warc.gz"  # not UTF-8: FILENAME_NOT_UTF8
+    with open(name, "wb") as fh:
+        fh.write(WARC.read_bytes())
+    files = entries(ingest(plugins, src))
+    archive = files[-1]
+    assert "FILENAME_NOT_UTF8" in [f["code"] for f in archive["findings"]]
+    assert "WARC_RECORDS_READ" in [f["code"] for f in archive["findings"]]
+    assert len(files) == 4 and all("#" in f["path"] for f in files[:-1])

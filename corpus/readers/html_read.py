@@ -63,9 +63,12 @@ _WS = re.compile(r"\s+")
 #: noncharacters. They become a space (or U+FFFD for surrogates) while text is collected.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_NOT_ARTICLE_TYPES = frozenset(
-    {"website", "collectionpage", "itemlist", "searchresultspage", "profilepage", "webpage"}
-)
+#: Page types that say "not an article" (Open Graph, JSON-LD), and weaker ones that many
+#: sites also put on articles: those count only on a page with much of its text in links.
+_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
+_GENERIC_TYPES = frozenset({"website", "webpage"})
+#: Share of text in links that, with a generic page type, makes a page read as a listing.
+GENERIC_LINK_SHARE = 0.3
 _ARTICLE_TYPES = frozenset(
     {
         "article",
@@ -757,8 +760,12 @@ def read_html(
         )
     og_type = (meta.get("og:type") or "").lower()
     article_signal = og_type == "article" or bool(ld_types & _ARTICLE_TYPES)
-    listing_signal = (og_type in _NOT_ARTICLE_TYPES or bool(ld_types & _NOT_ARTICLE_TYPES)) or (
-        page_chars and linked_chars / page_chars > LISTING_LINK_SHARE
+    types = ld_types | {og_type}
+    link_share = linked_chars / page_chars if page_chars else 0.0
+    listing_signal = (
+        bool(types & _LISTING_TYPES)
+        or link_share > LISTING_LINK_SHARE
+        or (bool(types & _GENERIC_TYPES) and link_share > GENERIC_LINK_SHARE)
     )
     if listing_signal and not article_signal:
         share = (linked_chars * 100 // page_chars) if page_chars else 0
