@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_golden
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpus.config import Config
 from corpus.errors import InputRejected
@@ -316,3 +318,36 @@ def test_archive_with_a_listing_warning_is_still_read_record_by_record(plugins, 
     assert "FILENAME_NOT_UTF8" in [f["code"] for f in archive["findings"]]
     assert "WARC_RECORDS_READ" in [f["code"] for f in archive["findings"]]
     assert len(files) == 4 and all("#" in f["path"] for f in files[:-1])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cut=st.integers(min_value=0, max_value=9466), junk=st.binary(max_size=64))
+def test_any_damage_to_an_archive_is_a_coded_outcome(cut, junk, plugins, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("damaged")
+    data = WARC.read_bytes()
+    (folder / "d.warc.gz").write_bytes(data[:cut] + junk + data[cut + len(junk) :])
+    files = entries(ingest(plugins, folder / "d.warc.gz"))
+    assert files[-1]["path"] == "d.warc.gz"
+    for entry in files:
+        assert entry["status"] in ("ok", "warning", "rejected")
+        assert all(f["code"] != "INTERNAL_ERROR" for f in entry["findings"]), entry
+        assert entry["path"] == "d.warc.gz" or entry["path"].startswith("d.warc.gz#")
+
+
+@pytest.mark.slow
+def test_ingest_of_an_archive_through_a_real_process(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "corpus", "ingest", str(WARC), "-o", str(out), "--no-store",
+         "--jobs", "2", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [f["path"].split("#")[0] for f in report["files"]] == ["captures.warc.gz"] * 4
+    assert (out / f"{FLOOD}.xml").is_file() and (out / f"{HARBOUR}.json").is_file()
