@@ -63,6 +63,7 @@ _WS = re.compile(r"\s+")
 #: noncharacters. They become a space (or U+FFFD for surrogates) while text is collected.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 #: Page types that say "not an article" (Open Graph, JSON-LD), and weaker ones that many
 #: sites also put on articles: those count only on a page with much of its text in links.
 _LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
@@ -333,7 +334,7 @@ def _visible_text_length(root: Any) -> tuple[int, int]:
     if total:
         hidden = root.xpath("//body//script | //body//style | //body//noscript | //body//template")
         total -= sum(int(el.xpath("string-length(normalize-space(.))")) for el in hidden)
-    linked = sum(int(a.xpath("string-length(normalize-space(.))")) for a in root.iter("a"))
+    linked = len(" ".join(" ".join(root.xpath("//body//a//text()")).split()))
     return max(total, 0), max(0, min(linked, total))
 
 
@@ -388,7 +389,7 @@ class _Text:
 
 def _clean(text: str) -> str:
     """``text`` without control characters and lone surrogates (see ``_CONTROL``)."""
-    if text.isascii() and text.isprintable():
+    if _UNCLEAN.search(text) is None:  # nearly always: one scan, no copy
         return text
     return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))
 
