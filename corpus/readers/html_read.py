@@ -123,6 +123,12 @@ class HTMLSettings:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{where}: {exc}") from None
 
+    def too_short(self, main_chars: int, page_chars: int) -> bool:
+        """Whether a main text of ``main_chars`` is none, or short for a page this size."""
+        return main_chars < self.min_main_chars or (
+            page_chars >= self.min_page_chars and main_chars < self.min_main_share * page_chars
+        )
+
     def selector_for(self, url: str | None) -> str | None:
         """The main-content selector for the site of ``url`` (its host or a parent domain)."""
         if not self.sites or not url:
@@ -718,19 +724,12 @@ def read_html(
         for name, value in _trafilatura_metadata(root, page.url or canonical).items():
             found[name] = found.get(name) or value
     if extraction == "trafilatura":
-
-        def short(candidate: list[Block]) -> bool:
-            chars = sum(len(b.text) for b in candidate)
-            return chars < settings.min_main_chars or (
-                page_chars >= settings.min_page_chars
-                and chars < settings.min_main_share * page_chars
-            )
-
         blocks = _extract(root, page.url or canonical, fast=True)
-        if short(blocks):  # the fast pass missed: the full one also tries other algorithms
+        if settings.too_short(_chars(blocks), page_chars):
+            # The fast pass missed: the full one also tries trafilatura's other algorithms.
             again = _parse(text, path)
             fuller = _extract(again, page.url or canonical, fast=False) if again is not None else []
-            if sum(len(b.text) for b in fuller) > sum(len(b.text) for b in blocks):
+            if _chars(fuller) > _chars(blocks):
                 blocks = fuller
     title = (found.get("title") or head_title or "").strip()
     title = _WS.sub(" ", _clean(title)).strip()
@@ -742,12 +741,12 @@ def read_html(
         title = title or blocks[0].text
         blocks = blocks[1:]
     blocks = [attrs.evolve(b, kind="subheadline") if b.kind == "heading-1" else b for b in blocks]
-    main_chars = sum(len(b.text) for b in blocks)
+    main_chars = _chars(blocks)
     if main_chars < settings.min_main_chars:
         raise InputRejected(
             _no_text_message(root, only_scripts, main_chars), code="HTML_NO_MAIN_TEXT", path=path
         )
-    if page_chars >= settings.min_page_chars and main_chars < settings.min_main_share * page_chars:
+    if settings.too_short(main_chars, page_chars):
         findings.append(
             Finding(
                 "HTML_MAIN_TEXT_SHORT",
@@ -760,26 +759,9 @@ def read_html(
             )
         )
     og_type = (meta.get("og:type") or "").lower()
-    article_signal = og_type == "article" or bool(ld_types & _ARTICLE_TYPES)
-    types = ld_types | {og_type}
-    link_share = linked_chars / page_chars if page_chars else 0.0
-    listing_signal = (
-        bool(types & _LISTING_TYPES)
-        or link_share > LISTING_LINK_SHARE
-        or (bool(types & _GENERIC_TYPES) and link_share > GENERIC_LINK_SHARE)
-    )
-    if listing_signal and not article_signal:
-        share = (linked_chars * 100 // page_chars) if page_chars else 0
-        findings.append(
-            Finding(
-                "HTML_NOT_ARTICLE",
-                Severity.WARNING,
-                f"this page looks like a listing or index, not an article (type "
-                f"{og_type or ', '.join(sorted(ld_types)) or 'not given'}, {share}% of its text "
-                "in links); leave it out of the corpus if it is not an article",
-                path=path,
-            )
-        )
+    listing = _listing(og_type, ld_types, page_chars, linked_chars, path)
+    if listing is not None:
+        findings.append(listing)
     date = _day(found.get("date"))
     issued = _moment(found.get("published"))
     if date is None and issued is not None:
@@ -843,6 +825,34 @@ def read_html(
         annotations={PLUGIN: notes},
     )
     return ReadResult(document, findings)
+
+
+def _chars(blocks: list[Block]) -> int:
+    return sum(len(b.text) for b in blocks)
+
+
+def _listing(
+    og_type: str, ld_types: set[str], page_chars: int, linked_chars: int, path: str
+) -> Finding | None:
+    """HTML_NOT_ARTICLE when the page's types or its links say it lists other pages."""
+    if og_type == "article" or ld_types & _ARTICLE_TYPES:
+        return None
+    types = ld_types | {og_type}
+    link_share = linked_chars / page_chars if page_chars else 0.0
+    if not (
+        types & _LISTING_TYPES
+        or link_share > LISTING_LINK_SHARE
+        or (types & _GENERIC_TYPES and link_share > GENERIC_LINK_SHARE)
+    ):
+        return None
+    return Finding(
+        "HTML_NOT_ARTICLE",
+        Severity.WARNING,
+        f"this page looks like a listing or index, not an article (type "
+        f"{og_type or ', '.join(sorted(ld_types)) or 'not given'}, {int(link_share * 100)}% of "
+        "its text in links); leave it out of the corpus if it is not an article",
+        path=path,
+    )
 
 
 def _ld_author(ld: list[dict[str, Any]]) -> str | None:
