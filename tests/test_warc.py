@@ -90,8 +90,13 @@ def test_golden_documents_of_every_capture(plugins):
     assert_golden(data, HTML.parent / "golden" / "html" / "captures.warc.documents.json", "WARC")
 
 
-def test_outputs_hold_the_latest_capture(plugins, tmp_path):
+def test_outputs_hold_the_latest_capture(plugins, tmp_path, nitf_schema):
+    from corpus.schemacheck import check_json, check_xml
+
     ingest(plugins, WARC, output=tmp_path / "out")
+    for key in (FLOOD, HARBOUR):
+        assert check_json((tmp_path / "out" / f"{key}.json").read_bytes()) == []
+        assert check_xml((tmp_path / "out" / f"{key}.xml").read_bytes(), nitf_schema) == []
     doc = json.loads((tmp_path / "out" / f"{FLOOD}.json").read_text(encoding="utf-8"))
     assert doc["title"] == "Flood defences approved for river quarter after three-year wait"
     notes = doc["annotations"]["html-reader"]
