@@ -437,3 +437,13 @@ def test_a_page_of_links_is_not_an_article(plugins: Plugins):
     links = "".join(f"<li><a href='/s/{i}'>Story number {i} of the day</a></li>" for i in range(40))
     result = read("x.html", page(f"<ul>{links}</ul><p>One line of text.</p>"), plugins=plugins)
     assert "HTML_NOT_ARTICLE" in codes(result)
+
+
+def test_corpus_diff_of_two_saved_pages(run_cli):
+    result = run_cli(
+        "diff",
+        HTML / "captures/flood-defences-0900.html",
+        HTML / "captures/flood-defences-1730.html",
+    )
+    assert "[-400-]{+420+}" in result.output
+    assert "Environment Agency" in result.output and "Trending" not in result.output
