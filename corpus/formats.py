@@ -7,7 +7,7 @@ list them (``corpus formats``), pick one by file extension or content, and refus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -41,6 +41,49 @@ class Reader:
         return True
 
     def read(self, data: bytes, *, path: str, key: str) -> ReadResult:
+        raise NotImplementedError
+
+    def configured(self, config: Any) -> Reader:
+        """This reader with the run's settings applied (``config.plugin_settings``).
+
+        Readers have no settings by default; one that has overrides this and returns a
+        configured copy (or itself when nothing changes). Called once per file, so keep it
+        cheap.
+        """
+        return self
+
+
+@attrs.frozen
+class ArchiveRecord:
+    """What an archive reader lists: one record to read, records skipped, or a problem.
+
+    ``offset`` is the record's byte offset in the archive (None for a count or a problem);
+    ``data`` its raw bytes as stored, handed to the archive's ``record_reader``. ``skipped``
+    says why ``count`` records are not documents; ``problem`` is a finding about one record
+    (with an offset) or about the archive (without).
+    """
+
+    offset: int | None
+    data: bytes | None = attrs.field(default=None, repr=False)
+    skipped: str | None = None
+    count: int = 1
+    problem: Finding | None = None
+
+
+class ArchiveReader(Reader):
+    """A reader for files that hold many inputs (a WARC crawl archive).
+
+    Ingest does not ``read`` such a file whole: it lists it with :meth:`records`, and every
+    record becomes an input of its own, named ``<archive>#<offset>`` and read by the reader
+    named ``record_reader``. Records come in the order they should be ingested in.
+    """
+
+    record_reader: str = ""
+
+    def records(
+        self, path: str, rel: str, *, max_record_size: int | None
+    ) -> Iterator[ArchiveRecord]:
+        """The archive's records; raises InputRejected when the file is no such archive."""
         raise NotImplementedError
 
 
@@ -127,6 +170,14 @@ class ReaderRegistry(_Registry):
         if len(candidates) > 1 and head:
             sniffed = [r for r in candidates if r.sniff(head)]
             candidates = sniffed or candidates
+        if not candidates and head:
+            # An extension no reader claims (``.php``, none at all): readers that say so may
+            # recognize the file by its first bytes (an HTML page saved as ``article.php``).
+            candidates = [
+                r
+                for r in self._items.values()
+                if getattr(r, "sniff_unclaimed", False) and r.sniff(head)
+            ]
         if not candidates:
             exts = sorted({e for r in self._items.values() for e in r.extensions})
             raise UnknownFormat(

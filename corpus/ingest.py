@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from .archives import expand_archives
 from .config import Config
 from .errors import ConfigError, CorpusError, OutputError
 from .executors import get_executor
@@ -120,7 +121,7 @@ def process_item(
         "plugin_timeout": options.plugin_timeout,
     }
     if item.data is not None:
-        return process_data(item.data, item.rel, **common)
+        return process_data(item.data, item.rel, reader=item.reader, **common)
     return process_path(item.path, item.rel, max_file_size=options.max_file_size, **common)
 
 
@@ -302,7 +303,7 @@ def _consume_results(
         if options.quarantine and result.status == STATUS_REJECTED:
             result = _quarantine(item, result, options.quarantine)
         if store_run is not None and not recorded and result.status != STATUS_SKIPPED:
-            store_run.record(_root_of(item), result)
+            store_run.record(_root_of(item), result, any_version=item.offset is not None)
         report.add(result)
         if on_result is not None:
             on_result(result)
@@ -423,7 +424,7 @@ def _results(
     stop: dict[str, bool],
 ) -> Iterator[tuple[InputFile, FileResult, bool]]:
     """(input, result, already recorded) in input order, from here or from worker processes."""
-    pending = _pending(options, store_run, writer, stop)
+    pending = _pending(options, store_run, writer, stop, plugins)
     if options.executor != "local":  # shards on another executor (corpus.executors)
         yield from run_shards(options, plugins, config, writer, pending)
         return
@@ -533,16 +534,26 @@ def _one_by_one(pool: WorkerPool, items: list[InputFile]) -> list[FileResult]:
 
 
 def _pending(
-    options: IngestOptions, store_run: Any, writer: OutputWriter | None, stop: dict[str, bool]
+    options: IngestOptions,
+    store_run: Any,
+    writer: OutputWriter | None,
+    stop: dict[str, bool],
+    plugins: Plugins,
 ) -> Iterator[Any]:
     """Inputs to process, or (input, result, recorded) already decided here (problems, skips).
 
     With a store, a file whose raw bytes are those of its latest stored version, and whose
     outputs exist, is not read again nor re-exported: that is what makes re-ingest cheap.
+    Archives (WARC) are listed record by record (:mod:`corpus.archives`); a record already
+    stored as any version of its document is skipped the same way.
     """
-    for item in iter_inputs(options.sources):
+    listed = expand_archives(iter_inputs(options.sources), plugins.readers, options.max_file_size)
+    for item in listed:
         if stop["now"]:
             return
+        if isinstance(item, tuple):  # an archive's own entry, or a record rejected listing it
+            yield item
+            continue
         if item.skipped:
             yield (
                 item,
@@ -555,12 +566,16 @@ def _pending(
             continue
         if store_run is not None and not options.force:
             try:
-                data = read_file_bytes(item.path, item.rel, options.max_file_size)
+                data = item.data
+                if data is None:
+                    data = read_file_bytes(item.path, item.rel, options.max_file_size)
             except CorpusError:
                 yield item  # the worker reports it properly
                 continue
             digest = hashlib.sha256(data).hexdigest()
-            key = store_run.known_unchanged(_root_of(item), item.rel, digest)
+            key = store_run.known_unchanged(
+                _root_of(item), item.rel, digest, any_version=item.offset is not None
+            )
             if key is not None and (writer is None or writer.outputs_exist(key)):
                 store_run.record_unchanged(_root_of(item), item.rel, key)
                 findings = store_run.findings_of(key)
@@ -594,8 +609,10 @@ class _StoreRun:
         self.store = store
         self.run = run
 
-    def known_unchanged(self, root: str, rel: str, digest: str) -> str | None:
-        return self.run.known_unchanged(root, rel, digest)
+    def known_unchanged(
+        self, root: str, rel: str, digest: str, *, any_version: bool = False
+    ) -> str | None:
+        return self.run.known_unchanged(root, rel, digest, any_version=any_version)
 
     def record_unchanged(self, root: str, rel: str, key: str) -> None:
         self.run.record_unchanged(root, rel, key)
@@ -604,8 +621,8 @@ class _StoreRun:
         """Findings stored with the latest version, so a skipped file keeps its status."""
         return list(self.run.findings_of(key))
 
-    def record(self, root: str, result: FileResult) -> str:
-        return self.run.record(root, result)
+    def record(self, root: str, result: FileResult, *, any_version: bool = False) -> str:
+        return self.run.record(root, result, any_version=any_version)
 
     def finish(self, *, interrupted: bool) -> dict[str, int]:
         return self.run.finish(interrupted=interrupted)

@@ -29,6 +29,10 @@ class InputFile:
     #: The file's bytes when the parent already read them (to check the store), so they are
     #: not read twice; None means the processing side reads the file.
     data: bytes | None = attrs.field(default=None, repr=False, eq=False)
+    #: For a record of an archive (see corpus.archives): the reader of its bytes, and the
+    #: record's byte offset in the archive at ``path``. None for an ordinary file.
+    reader: str | None = None
+    offset: int | None = None
 
 
 def _display(name: str) -> str:

@@ -175,15 +175,21 @@ class Source:
     encoding: str
     size: int
     format: str = "article"
+    #: When the source was captured, if the input says (a WARC record's ``WARC-Date``, ISO
+    #: 8601); the store dates the version it makes by it. Written only when set.
+    captured: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "path": self.path,
             "sha256": self.sha256,
             "encoding": self.encoding,
             "size": self.size,
             "format": self.format,
         }
+        if self.captured is not None:
+            out["captured"] = self.captured
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Source:

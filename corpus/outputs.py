@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .archives import is_record_path
 from .errors import CorpusError, OutputError
 from .model import Finding, Severity
 from .pipeline import STATUS_REJECTED, FileResult, default_key
@@ -149,6 +150,9 @@ class OutputWriter:
         self._reserved: set[str] = set()
         self._real_root: str | None = None
         self._name_max: dict[str, int] = {}
+        # Keys claimed by records of archives: a later capture of a page (listed later)
+        # replaces an earlier one's outputs instead of colliding with it.
+        self._record_keys: set[int] = set()
 
     def reserve(self, path: str) -> None:
         """Keep ``path`` (the run's report, say) for the run: an output there is refused."""
@@ -163,19 +167,28 @@ class OutputWriter:
         folder = path.rpartition("/")[0]  # the input's folder: its files come together
         if folder != self._folder:
             self._folder, self._folder_keys = folder, set()
+        record = is_record_path(path)
+        if record and self._record_keys and self._digest(key) in self._record_keys:
+            return True
         if key in self._folder_keys:
             return False
         derived = key == default_key(path)
-        if self._other_keys or not derived:
-            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+        if self._other_keys or not derived or record:
+            digest = self._digest(key)
             if digest in self._other_keys:
                 return False
+            if record:
+                self._record_keys.add(digest)
             if not derived:
                 if self._written_this_run(key):
                     return False
                 self._other_keys.add(digest)
         self._folder_keys.add(key)
         return True
+
+    @staticmethod
+    def _digest(key: str) -> int:
+        return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
     def start(self) -> None:
         """Mark the start of the run, by the output file system's clock."""
@@ -353,8 +366,11 @@ def quarantine_file(item: InputFile, result: FileResult, folder: str) -> None:
     """Copy a rejected input into ``folder`` with a ``.rejected.json`` sidecar saying why."""
     target = Path(folder) / result.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):  # unreadable or vanished: the sidecar still says why
-        shutil.copyfile(item.path, target)
+    if item.offset is not None and item.data is not None:
+        write_atomic(target, item.data)  # a record of an archive: the record, not the archive
+    else:
+        with contextlib.suppress(OSError):  # unreadable or vanished: the sidecar still says why
+            shutil.copyfile(item.path, target)
     sidecar = target.with_name(target.name + ".rejected.json")
     write_atomic(
         sidecar,

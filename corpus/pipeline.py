@@ -178,15 +178,19 @@ def read_bytes(
     *,
     plugins: Plugins | None = None,
     reader: str | None = None,
+    config: Config | None = None,
 ) -> ReadResult:
     """Read one input's bytes into a document, applying the ``document_key`` hook.
 
     Raises :class:`InputRejected` (or another :class:`CorpusError`) with code, path and line.
+    ``config`` reaches readers that have settings (:meth:`Reader.configured`).
     """
     plugins = plugins or get_plugins()
     chosen = (
         plugins.readers.get(reader) if reader else plugins.readers.for_path(rel_path, data[:512])
     )
+    if config is not None:
+        chosen = chosen.configured(config)
     result = chosen.read(data, path=rel_path, key=default_key(rel_path))
     document = result.document
     key = plugins.document_key(document, rel_path)
@@ -307,12 +311,17 @@ def process_data(
     formats: Sequence[str] = (),
     fail_fast: bool = False,
     plugin_timeout: float | None = None,
+    reader: str | None = None,
 ) -> FileResult:
-    """Run every stage on one input's bytes. Never raises for bad input; see ``FileResult``."""
+    """Run every stage on one input's bytes. Never raises for bad input; see ``FileResult``.
+
+    ``reader`` names the reader to use instead of choosing one by the path (records of an
+    archive, whose ``rel`` is ``<archive>#<offset>``).
+    """
     stage = "reading"
     findings: list[Finding] = []
     try:
-        result = read_bytes(data, rel, plugins=plugins)
+        result = read_bytes(data, rel, plugins=plugins, reader=reader, config=config)
         document = result.document
         findings.extend(result.findings)
         stage = "enriching"

@@ -35,6 +35,8 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "article": "corpus.readers.article",
     "json-reader": "corpus.readers.json_reader",
     "nitf-reader": "corpus.readers.nitf",
+    "html-reader": "corpus.readers.html",
+    "warc-reader": "corpus.readers.warc",
     "nitf": "corpus.exporters.nitf",
     "json": "corpus.exporters.json",
     "newsml": "corpus.exporters.newsml",

@@ -67,9 +67,10 @@ TARGETS = (
     ("x.xml", "bytes"),
     ("x.txt", "text"),
     ("x.json", "no-jsonschema"),
+    ("x.html", "bytes"),
 )
 #: Which targets a seed file feeds, by its suffix.
-SUFFIX_TARGETS = {".txt": (0,), ".json": (1, 4), ".xml": (2,)}
+SUFFIX_TARGETS = {".txt": (0,), ".json": (1, 4), ".xml": (2,), ".html": (5,)}
 
 #: Largest input libFuzzer makes (-max_len): 1 MiB, so size-driven slowness (a quadratic
 #: step over attributes, lines or blocks) shows up as a slow unit, not only crashes.

@@ -122,7 +122,7 @@ def test_cli_failed_run_is_a_coded_error_not_a_traceback(run_cli, tmp_path, monk
     make_corpus(src, 5)
     db = tmp_path / "c.db"
 
-    def full(self, root, result):
+    def full(self, root, result, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(recorder_module.IngestRun, "record", recorder_module._coded(full))

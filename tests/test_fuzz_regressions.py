@@ -22,7 +22,7 @@ from corpus.schemacheck import check_json, check_xml
 
 FUZZ = Path(__file__).resolve().parent.parent / "fixtures" / "fuzz"
 REGRESSIONS = FUZZ / "regressions"
-SUFFIXES = (".txt", ".json", ".xml")
+SUFFIXES = (".txt", ".json", ".xml", ".html")
 #: What the fuzzer found, and its seed corpus (which gives the accepted-document checks work).
 INPUTS = sorted(
     p for folder in (REGRESSIONS, FUZZ / "seeds") for p in folder.iterdir() if p.suffix in SUFFIXES

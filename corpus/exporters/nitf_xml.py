@@ -63,8 +63,8 @@ MAX_INLINE_DEPTH = 32
 #: ``head/meta/@name`` values this exporter writes.
 META_SOURCE_PREFIX = "corpus-source-"
 META_ANNOTATIONS = "corpus-annotations"
-#: Source fields written as ``corpus-source-<field>`` metas, in this order.
-SOURCE_FIELDS = ("path", "sha256", "encoding", "size", "format")
+#: Source fields written as ``corpus-source-<field>`` metas, in this order (None: not written).
+SOURCE_FIELDS = ("path", "sha256", "encoding", "size", "format", "captured")
 _SOURCE_META_NAMES = tuple((field, META_SOURCE_PREFIX + field) for field in SOURCE_FIELDS)
 
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
@@ -249,10 +249,13 @@ def _head(root: etree._Element, doc: Document) -> None:
     if doc.source is not None:
         source = doc.source
         for field, name in _SOURCE_META_NAMES:
+            value = getattr(source, field)
+            if value is None:
+                continue
             # Two set() calls cost less than lxml's keyword-argument attribute handling.
             meta = _SubElement(head, _META)
             meta.set("name", name)
-            meta.set("content", xml_safe(str(getattr(source, field))))
+            meta.set("content", xml_safe(str(value)))
     if doc.annotations:
         try:
             content = xml_safe(canonical_json(doc.annotations))
@@ -453,8 +456,9 @@ def _head_text(out: list[str], doc: Document) -> None:
     if doc.source is not None:
         source = doc.source
         for field, name in _SOURCE_META_NAMES:
-            value = _safe_attr(str(getattr(source, field)))
-            out.append(f'    <meta name="{name}" content="{value}"/>\n')
+            value = getattr(source, field)
+            if value is not None:
+                out.append(f'    <meta name="{name}" content="{_safe_attr(str(value))}"/>\n')
     if doc.annotations:
         try:
             content = canonical_json(doc.annotations)

@@ -23,7 +23,7 @@ from ..model import Document, Finding, canonical_json, document_to_dict
 from . import payload
 from .lock import WriterLock
 from .records import document_from_stored, findings_from_json
-from .timeutil import now_stamp, short
+from .timeutil import captured_stamp, now_stamp, short
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import FileResult
@@ -130,18 +130,24 @@ class IngestRun:
         return found
 
     @_coded
-    def known_unchanged(self, root: str, rel_path: str, sha256: str) -> str | None:
+    def known_unchanged(
+        self, root: str, rel_path: str, sha256: str, *, any_version: bool = False
+    ) -> str | None:
         """The key of the document this file made, if the file and that document are unchanged.
 
         True when the file's raw sha256 is the one last recorded for it, the version it made is
         still the document's latest, and the document is not removed: then the file need not be
-        read or exported again (call :meth:`record_unchanged`).
+        read or exported again (call :meth:`record_unchanged`). With ``any_version`` (records
+        of an archive: a crawl holds earlier captures of a page next to later ones), the
+        version it made may be any of the document's versions: reading it again would add an
+        old version on top of newer ones.
         """
         self._check_open()
+        latest = "" if any_version else "AND d.content_hash = s.content_hash"
         row = self._conn.execute(
             "SELECT d.key FROM sources s JOIN documents d ON d.id = s.doc_id "
             "WHERE s.root = ? AND s.rel_path = ? AND s.sha256 = ? "
-            "AND d.state = 'present' AND d.content_hash = s.content_hash",
+            f"AND d.state = 'present' {latest}",
             (self._root(root), rel_path, sha256),
         ).fetchone()
         return row[0] if row else None
@@ -168,11 +174,14 @@ class IngestRun:
         self._tick()
 
     @_coded
-    def record(self, root: str, result: FileResult) -> str:
+    def record(self, root: str, result: FileResult, *, any_version: bool = False) -> str:
         """Record one processed file; returns ``new``, ``changed``, ``unchanged`` or ``rejected``.
 
         A rejected file adds no version: it goes into the run's file log with its findings, and
-        a document it made before stays as it was (present, at its last good version).
+        a document it made before stays as it was (present, at its last good version). With
+        ``any_version`` (a record of an archive), a source whose bytes and content are those
+        it last recorded is unchanged even when the document has moved on since (a later
+        capture): re-reading it (``--force``) must not add an old version on top.
         """
         self._check_open()
         root_key = self._root(root)
@@ -188,6 +197,16 @@ class IngestRun:
             self._tick()
             return REJECTED
         content_hash = document.content_hash  # computed once: it serializes the document
+        if any_version and document.source is not None:
+            same = self._conn.execute(
+                "SELECT 1 FROM sources s JOIN documents d ON d.id = s.doc_id WHERE s.root = ? "
+                "AND s.rel_path = ? AND s.sha256 = ? AND s.content_hash = ? AND d.key = ? "
+                "AND d.state = 'present'",
+                (root_key, rel, document.source.sha256, content_hash, document.key),
+            ).fetchone()
+            if same is not None:
+                self.record_unchanged(root, rel, document.key)
+                return UNCHANGED
         outcome, doc_id, n = self._add_version(root_key, rel, document, content_hash, result)
         sha = document.source.sha256 if document.source else None
         before = self._conn.execute(
@@ -221,6 +240,8 @@ class IngestRun:
             return UNCHANGED, row[0], row[2]
         text = canonical_json(document_to_dict(document))
         size = document.source.size if document.source else len(text.encode("utf-8"))
+        # A capture (a WARC record) is dated by when it was captured, not when it was ingested.
+        created = captured_stamp(document.source.captured if document.source else None) or now
         date = document.date.isoformat() if document.date else None
         summary = None  # version 1 has none: `corpus log` says "first version"
         if row is None:
@@ -253,7 +274,7 @@ class IngestRun:
                 doc_id,
                 n,
                 self.run_id,
-                now,
+                created,
                 content_hash,
                 document.source.sha256 if document.source else None,
                 size,

@@ -26,6 +26,20 @@ def now_stamp() -> str:
     return to_stamp(dt.datetime.now(dt.timezone.utc))
 
 
+def captured_stamp(text: str | None) -> str | None:
+    """The stored form of a capture time (``2024-11-05T17:31:02Z``), or None if unreadable."""
+    if not text:
+        return None
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return to_stamp(moment)
+
+
 def short(stamp: str | None) -> str:
     """A stored timestamp for people: seconds precision, ``Z`` kept, ``-`` when absent."""
     if not stamp:
