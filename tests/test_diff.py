@@ -250,6 +250,21 @@ def test_punctuation_next_to_a_word_change_is_one_change():
     assert [(c.old, c.new, c.cls) for c in changes] == [("Fig. (", "figure", "substantive")]
 
 
+def test_a_clause_mark_set_apart_at_the_edge_of_a_short_change_is_its_own_change():
+    changes = word_changes("While most labels", "In contrast , most labels")
+    assert [(c.old, c.new, c.cls) for c in changes] == [
+        ("While", "In contrast", "substantive"),
+        ("", " ,", "cosmetic"),
+    ]
+    changes = word_changes("the ambiguity , i.e. for each", "the ambiguity ; that is for each")
+    assert [(c.old, c.new) for c in changes] == [(",", ";"), ("i.e.", "that is")]
+    # Glued to its word, the mark stays in the change; after a long rewrite, too.
+    changes = word_changes("While most labels", "In contrast, most labels")
+    assert [(c.old, c.new) for c in changes] == [("While", "In contrast,")]
+    changes = word_changes("Note that x", "For every large enough value , x")
+    assert [(c.old, c.new) for c in changes] == [("Note that", "For every large enough value ,")]
+
+
 def test_adjacent_case_changes_are_one_cosmetic_change():
     changes = word_changes("the Numerical Action Method works", "the numerical action method works")
     assert [(c.old, c.new, c.cls) for c in changes] == [
