@@ -265,6 +265,17 @@ def test_a_clause_mark_set_apart_at_the_edge_of_a_short_change_is_its_own_change
     assert [(c.old, c.new) for c in changes] == [("Note that", "For every large enough value ,")]
 
 
+def test_a_single_word_deleted_alone_and_inserted_alone_moved():
+    changes = word_changes("two parties each holding 4 items", "two parties holding 4 items each")
+    assert [(c.op, c.old.strip(), c.new.strip(), c.moved) for c in changes] == [
+        ("delete", "each", "", True),
+        ("insert", "", "each", True),
+    ]
+    # A short word that is part of a rewrite on either side is not a move.
+    changes = word_changes("the box is red", "a box is the red")
+    assert not any(c.moved for c in changes)
+
+
 def test_adjacent_case_changes_are_one_cosmetic_change():
     changes = word_changes("the Numerical Action Method works", "the numerical action method works")
     assert [(c.old, c.new, c.cls) for c in changes] == [

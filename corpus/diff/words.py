@@ -83,7 +83,8 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
 
 #: Least number of words (not marks) of a phrase found deleted in one place and inserted in
 #: another for it to count as moved, or the least length of a single moved word ("the" and
-#: "is" recur by chance); tuned on human-marked edits (bench/diff_quality.py, train split).
+#: "is" recur by chance) -- unless that word alone was deleted and alone inserted; tuned on
+#: human-marked edits (bench/diff_quality.py, train split).
 MOVE_WORDS = 2
 MOVE_ONE_LEN = 5
 #: Most token comparisons spent looking for moved phrases in one unit, and most moves found.
@@ -167,6 +168,13 @@ def _best_move(
                 run = [a[k] for k in old_toks[p : p + n] if _is_word(a[k])]
                 count = len(run)
                 long_enough = count >= MOVE_WORDS or (count == 1 and len(run[0]) >= MOVE_ONE_LEN)
+                if count == 1 and not long_enough:
+                    # Any single word moved alone: a pure deletion and a pure insertion
+                    # holding nothing else ("each holding" -> "holding ... each").
+                    rx, ry = items[x][0], items[y][0]
+                    long_enough = (
+                        rx[2] == rx[3] and ry[0] == ry[1] and n == len(old_toks) == len(keys)
+                    )
                 if long_enough and count > best_count:
                     best_count = count
                     best = (
