@@ -22,7 +22,7 @@ from corpus.diff import (
 from corpus.diff.align import align_paragraphs, lis_indices
 from corpus.diff.schema import DIFF_SCHEMA
 from corpus.diff.text import fingerprint, sentence_bounds, tokens, word_count
-from corpus.diff.words import word_changes
+from corpus.diff.words import align_sentences, word_changes
 from corpus.model import Block, Document, Span
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "diff.md"
@@ -315,6 +315,15 @@ def test_a_paragraph_that_grew_keeps_its_word_changes():
     assert [op.op for op in d.paragraphs] == ["equal", "edit", "equal"]
     # Every old word is still there: changes insert words or are cosmetic ("The" -> "the").
     assert all(c.op == "insert" or c.cls == "cosmetic" for c in d.paragraphs[1].changes)
+
+
+def test_sentences_cut_differently_are_diffed_as_one_unit():
+    # "FIG . 3" is cut after "FIG ." (not a known abbreviation); the old sentence is not.
+    old = "The result is displayed in Fig. 3 of the paper."
+    new = "The result is displayed in FIG . 3 of the paper."
+    ops = align_sentences(old, new)
+    assert [s.op for s in ops] == ["edit"]
+    assert [(c.old, c.new) for c in ops[0].changes] == [("Fig", "FIG"), ("", " ")]
 
 
 def test_abbreviations_do_not_cut_a_sentence_into_a_whole_replacement():

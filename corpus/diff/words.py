@@ -398,9 +398,10 @@ def align_sentences(
     """Sentence operations (equal/insert/delete/edit) covering both texts, in order.
 
     Sentences are matched by their text without surrounding white space; unmatched runs are
-    paired in order by word similarity (at least ``sentence_threshold``). A run where sentences
-    are both deleted and inserted (a rewrite, or sentences cut differently) is diffed as one
-    unit when enough of it survives (:func:`corpus.diff.similarity.survives`). An edited unit
+    paired in order by word similarity (at least ``sentence_threshold``). A run of changed
+    sentences on both sides in which some are left unpaired (a rewrite, or sentences cut
+    differently) is diffed as one unit when enough of it survives
+    (:func:`corpus.diff.similarity.survives`). An edited unit
     whose similarity is below ``whole_below`` is shown as one whole replacement.
     """
     ob = sentence_bounds(old)
@@ -416,9 +417,9 @@ def align_sentences(
         pairs = _pair_in_order(
             [old[s:e] for s, e in ob[i1:i2]], [new[s:e] for s, e in nb[j1:j2]], sentence_threshold
         )
-        if len(pairs) < min(i2 - i1, j2 - j1):
-            # Sentences both deleted and inserted here: a rewrite, or cuts that differ. Diff
-            # the run as one unit when enough of it survives.
+        if i2 > i1 and j2 > j1 and len(pairs) < max(i2 - i1, j2 - j1):
+            # Sentences left unpaired beside others: a rewrite, or cuts that differ ("Fig. 3"
+            # -> "FIG . 3"). Diff the run as one unit when enough of it survives.
             o, n = (ob[i1][0], ob[i2 - 1][1]), (nb[j1][0], nb[j2 - 1][1])
             a, b = old[o[0] : o[1]], new[n[0] : n[1]]
             if survives(words(a), words(b)):
