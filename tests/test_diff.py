@@ -276,6 +276,13 @@ def test_a_single_word_deleted_alone_and_inserted_alone_moved():
     assert not any(c.moved for c in changes)
 
 
+def test_an_insertion_or_deletion_in_repeated_text_stands_last():
+    changes = word_changes("seen in Figs. 1 and 2 here", "seen in Figs. 1 here")
+    assert [(c.op, c.old) for c in changes] == [("delete", "and 2 ")]
+    changes = word_changes("states in A , B .", "states in A , B , C .")
+    assert [(c.op, c.new) for c in changes] == [("insert", ", C ")]
+
+
 def test_adjacent_case_changes_are_one_cosmetic_change():
     changes = word_changes("the Numerical Action Method works", "the numerical action method works")
     assert [(c.old, c.new, c.cls) for c in changes] == [

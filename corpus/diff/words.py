@@ -70,7 +70,7 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
                 continue
         merged.append(([i1, i2, j1, j2], "punct" if punct and cls == COSMETIC else cls))
     changes = []
-    items = _split_moves(a, b, [r for r, _ in merged])
+    items = _split_moves(a, b, _slide_right(a, b, [r for r, _ in merged]))
     items = [piece for r, m in items for piece in _split_clause_marks(a, b, r, m)]
     items = [piece for r, m in items for piece in _split_replace(a, b, r, m)]
     for (i1, i2, j1, j2), moved in items:
@@ -79,6 +79,42 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
         change = _change(old, new, o1, o2, n1, n2, old_base, new_base, cls)
         changes.append(attrs.evolve(change, moved=True) if moved else change)
     return changes
+
+
+def _boundary(toks: list[str], lo: int, hi: int) -> bool:
+    """``toks[lo:hi]`` starts and ends at a word boundary (white space or the text's edge)."""
+    start = toks[lo].isspace() or lo == 0 or toks[lo - 1].isspace()
+    end = toks[hi - 1].isspace() or hi == len(toks) or toks[hi].isspace()
+    return start and end
+
+
+def _slide_right(a: list[str], b: list[str], regions: list[list[int]]) -> list[list[int]]:
+    """Slide each pure deletion or insertion as far right as the text repeats, to a boundary.
+
+    Where the text repeats, an insertion or deletion can stand in several places ("in [1] and
+    [2]" less "[1] and" or less "and [2]"); the matcher picks the leftmost, people mark the
+    last ("[MATH] , [MATH]" gained ", [MATH]", not "[MATH] ,"; measured on human-marked edits,
+    bench/diff_quality.py, train split). Only whole words slide; never into another change.
+    """
+    out = [list(r) for r in regions]
+    for x, r in enumerate(out):
+        i1, i2, j1, j2 = r
+        nxt = out[x + 1] if x + 1 < len(out) else [len(a), len(a), len(b), len(b)]
+        if i1 < i2 and j1 == j2:
+            toks, lo, hi, room = a, i1, i2, min(nxt[0] - i2, nxt[2] - j1)
+        elif j1 < j2 and i1 == i2:
+            toks, lo, hi, room = b, j1, j2, min(nxt[2] - j2, nxt[0] - i1)
+        else:
+            continue
+        best = 0
+        k = 0
+        while k < room and toks[lo + k] == toks[hi + k]:
+            k += 1
+            if _boundary(toks, lo + k, hi + k):
+                best = k
+        if best:
+            out[x] = [i1 + best, i2 + best, j1 + best, j2 + best]
+    return out
 
 
 #: Least number of words (not marks) of a phrase found deleted in one place and inserted in
