@@ -257,11 +257,16 @@ def _split_clause_marks(
     train split). A mark glued to its word ("contrast,") stays with it.
     """
     i1, i2, j1, j2 = region
-    if moved or not _has_word(a, i1, i2) or not _has_word(b, j1, j2):
+    if moved or i1 == i2 or j1 == j2:
         return [(region, moved)]
-    pieces: list[tuple[list[int], bool]] = []
+    if not any(t in CLAUSE_MARKS or t.isspace() for t in (a[i1], a[i2 - 1], b[j1], b[j2 - 1])):
+        return [(region, moved)]  # the common case, cheaply: words at every edge
     ka = _apart_mark(a, i1, i2, at_end=True)
     kb = _apart_mark(b, j1, j2, at_end=True)
+    lead = _apart_mark(a, i1, i2, at_end=False) >= 0 and _apart_mark(b, j1, j2, at_end=False) >= 0
+    if (ka < 0 and kb < 0 and not lead) or not _has_word(a, i1, i2) or not _has_word(b, j1, j2):
+        return [(region, moved)]
+    pieces: list[tuple[list[int], bool]] = []
     ka_other = b[_edge(b, j1, j2, at_end=True)] in CLAUSE_MARKS
     kb_other = a[_edge(a, i1, i2, at_end=True)] in CLAUSE_MARKS
     tail: list[tuple[list[int], bool]] = []
