@@ -284,6 +284,23 @@ def test_an_insertion_or_deletion_in_repeated_text_stands_last():
     assert [(c.op, c.new) for c in changes] == [("insert", "from the "), ("insert", ", [M] ")]
 
 
+def test_a_phrase_or_sentence_moved_between_sentences_is_flagged_moved():
+    old = "The council met on Monday. After a long debate, the mayor resigned."
+    new = "After a long debate, the council met on Monday. The mayor resigned."
+    moved = [(c.op, c.old, c.new) for s in align_sentences(old, new) for c in s.changes if c.moved]
+    assert moved == [
+        ("insert", "", "After a long debate, "),
+        ("delete", "After a long debate, ", ""),
+    ]
+    old = "Rain fell. The council met on Monday. The mayor resigned."
+    new = "The council met on Monday. Rain fell. The mayor resigned."
+    d = diff_documents(doc(old), doc(new))
+    assert apply_diff(doc(old), d).blocks == doc(new).blocks
+    flagged = [c for c in d.paragraphs[0].changes if c.moved]
+    assert sorted(c.op for c in flagged) == ["delete", "insert"]
+    assert {(c.old + c.new).strip() for c in flagged} == {"The council met on Monday."}
+
+
 def test_adjacent_case_changes_are_one_cosmetic_change():
     changes = word_changes("the Numerical Action Method works", "the numerical action method works")
     assert [(c.old, c.new, c.cls) for c in changes] == [

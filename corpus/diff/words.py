@@ -480,6 +480,49 @@ def align_sentences(
                 out.append(_pair(old, new, ob[i], nb[j], sim, whole_below))
                 i += 1
                 j += 1
+    return _moves_across(out) if len(out) > 1 else out
+
+
+def _moves_across(ops: list[SentenceOp]) -> list[SentenceOp]:
+    """Flag a phrase deleted in one sentence and inserted in another as moved.
+
+    Inside one unit the word diff finds moves itself; a phrase that went from one sentence to
+    another (or a whole sentence that moved) is a deletion in one operation and an insertion
+    in another. Both must be whole changes holding the same words (case-blind), as with a
+    single word deleted alone and inserted alone inside a unit.
+    """
+    deleted: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    for x, op in enumerate(ops):
+        for k, change in enumerate(op.changes):
+            if change.op == DELETE and not change.moved:
+                deleted.setdefault(tuple(words(change.old)), []).append((x, k))
+    if not deleted:
+        return ops
+    flagged: dict[int, set[int]] = {}
+    for y, op in enumerate(ops):
+        for k, change in enumerate(op.changes):
+            if change.op != INSERT or change.moved:
+                continue
+            key = tuple(words(change.new))
+            if not key:
+                continue
+            for n, (x, kx) in enumerate(deleted.get(key, ())):
+                if x != y:
+                    flagged.setdefault(x, set()).add(kx)
+                    flagged.setdefault(y, set()).add(k)
+                    del deleted[key][n]
+                    break
+    if not flagged:
+        return ops
+    out = []
+    for x, op in enumerate(ops):
+        if x in flagged:
+            changes = tuple(
+                attrs.evolve(c, moved=True) if k in flagged[x] else c
+                for k, c in enumerate(op.changes)
+            )
+            op = attrs.evolve(op, changes=changes)
+        out.append(op)
     return out
 
 
