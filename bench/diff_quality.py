@@ -9,7 +9,9 @@ development data in ``../shared/diffgold/``):
 - ``git``: ``git diff --no-index --word-diff=porcelain`` (skipped, with a note, without git).
 
 Every system's changes are mapped to the gold's whitespace tokens the same way: a token
-touched by a change counts whole, and changes that touch a common token are one edit. Metrics:
+touched by a change counts whole, and changes that touch a common token are one edit. An edit
+that only recases a word which moved to or from the start of its sentence ("We use" -> "For
+[MATH] , we use") is dropped for every system: the annotators never mark it. Metrics:
 changed-token precision/recall/F1 on the old side, the new side and both (micro-averaged over
 pairs), exact-span precision/recall/F1 (a system edit counts when both its token spans equal
 those of a gold edit of ``edits-combination-0``), the same on the ``easy`` and ``hard``
@@ -415,6 +417,37 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return round(p, 4), round(r, 4), round(f, 4)
 
 
+#: Sentence-final marks, as whitespace tokens.
+_SENTENCE_END = frozenset(".!?")
+
+
+def _starts_sentence(tokens: Sequence[str], k: int) -> bool:
+    return k == 0 or tokens[k - 1] in _SENTENCE_END
+
+
+def without_forced_case(pair: Pair, edits: Iterable[Edit]) -> list[Edit]:
+    """``edits`` less those that only recase a word which moved to or from a sentence start.
+
+    "We use" -> "For [MATH] , we use": the annotators mark the insertion, never "We" -> "we",
+    a capital forced by the new position. Applied to every system alike: an edit is dropped
+    when it is one token on each side, the two differ in the case of their first letter only,
+    and exactly one of them starts its sentence.
+    """
+    out = []
+    for old, new in edits:
+        if old is not None and new is not None and old[1] - old[0] == 1 and new[1] - new[0] == 1:
+            a, b = pair.old[old[0]], pair.new[new[0]]
+            if (
+                a[1:] == b[1:]
+                and a[:1] != b[:1]
+                and a[:1].casefold() == b[:1].casefold()
+                and _starts_sentence(pair.old, old[0]) != _starts_sentence(pair.new, new[0])
+            ):
+                continue
+        out.append((old, new))
+    return out
+
+
 def changed_tokens(edits: Iterable[Edit], side: int) -> set[int]:
     out: set[int] = set()
     for edit in edits:
@@ -451,7 +484,7 @@ def evaluate(
         rows = []
         started = time.perf_counter()
         for pair in pairs:
-            edits = system(pair)
+            edits = without_forced_case(pair, system(pair))
             counts = score_pair(pair.edits, edits)
             total.add(counts)
             if pair.level:

@@ -22,7 +22,7 @@ from corpus.diff import (
 from corpus.diff.align import align_paragraphs, lis_indices
 from corpus.diff.schema import DIFF_SCHEMA
 from corpus.diff.text import fingerprint, sentence_bounds, tokens, word_count
-from corpus.diff.words import word_changes
+from corpus.diff.words import align_sentences, word_changes
 from corpus.model import Block, Document, Span
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "diff.md"
@@ -250,6 +250,57 @@ def test_punctuation_next_to_a_word_change_is_one_change():
     assert [(c.old, c.new, c.cls) for c in changes] == [("Fig. (", "figure", "substantive")]
 
 
+def test_a_clause_mark_set_apart_at_the_edge_of_a_short_change_is_its_own_change():
+    changes = word_changes("While most labels", "In contrast , most labels")
+    assert [(c.old, c.new, c.cls) for c in changes] == [
+        ("While", "In contrast", "substantive"),
+        ("", " ,", "cosmetic"),
+    ]
+    changes = word_changes("the ambiguity , i.e. for each", "the ambiguity ; that is for each")
+    assert [(c.old, c.new) for c in changes] == [(",", ";"), ("i.e.", "that is")]
+    # Glued to its word, the mark stays in the change; after a long rewrite, too.
+    changes = word_changes("While most labels", "In contrast, most labels")
+    assert [(c.old, c.new) for c in changes] == [("While", "In contrast,")]
+    changes = word_changes("Note that x", "For every large enough value , x")
+    assert [(c.old, c.new) for c in changes] == [("Note that", "For every large enough value ,")]
+
+
+def test_a_single_word_deleted_alone_and_inserted_alone_moved():
+    changes = word_changes("two parties each holding 4 items", "two parties holding 4 items each")
+    assert [(c.op, c.old.strip(), c.new.strip(), c.moved) for c in changes] == [
+        ("delete", "each", "", True),
+        ("insert", "", "each", True),
+    ]
+    # A short word that is part of a rewrite on either side is not a move.
+    changes = word_changes("the box is red", "a box is the red")
+    assert not any(c.moved for c in changes)
+
+
+def test_an_insertion_or_deletion_in_repeated_text_stands_last():
+    # The matcher alone would delete "[1] and " and insert "[M] , ".
+    changes = word_changes("lies in Figs. [1] and [1] .", "lies in Fig. [1] .")
+    assert [(c.op, c.old) for c in changes] == [("replace", "Figs"), ("delete", "and [1] ")]
+    changes = word_changes("states in [M] .", "from the states in [M] , [M] .")
+    assert [(c.op, c.new) for c in changes] == [("insert", "from the "), ("insert", ", [M] ")]
+
+
+def test_a_phrase_or_sentence_moved_between_sentences_is_flagged_moved():
+    old = "The council met on Monday. After a long debate, the mayor resigned."
+    new = "After a long debate, the council met on Monday. The mayor resigned."
+    moved = [(c.op, c.old, c.new) for s in align_sentences(old, new) for c in s.changes if c.moved]
+    assert moved == [
+        ("insert", "", "After a long debate, "),
+        ("delete", "After a long debate, ", ""),
+    ]
+    old = "Rain fell. The council met on Monday. The mayor resigned."
+    new = "The council met on Monday. Rain fell. The mayor resigned."
+    d = diff_documents(doc(old), doc(new))
+    assert apply_diff(doc(old), d).blocks == doc(new).blocks
+    flagged = [c for c in d.paragraphs[0].changes if c.moved]
+    assert sorted(c.op for c in flagged) == ["delete", "insert"]
+    assert {(c.old + c.new).strip() for c in flagged} == {"The council met on Monday."}
+
+
 def test_adjacent_case_changes_are_one_cosmetic_change():
     changes = word_changes("the Numerical Action Method works", "the numerical action method works")
     assert [(c.old, c.new, c.cls) for c in changes] == [
@@ -289,6 +340,15 @@ def test_a_paragraph_that_grew_keeps_its_word_changes():
     assert [op.op for op in d.paragraphs] == ["equal", "edit", "equal"]
     # Every old word is still there: changes insert words or are cosmetic ("The" -> "the").
     assert all(c.op == "insert" or c.cls == "cosmetic" for c in d.paragraphs[1].changes)
+
+
+def test_sentences_cut_differently_are_diffed_as_one_unit():
+    # "FIG . 3" is cut after "FIG ." (not a known abbreviation); the old sentence is not.
+    old = "The result is displayed in Fig. 3 of the paper."
+    new = "The result is displayed in FIG . 3 of the paper."
+    ops = align_sentences(old, new)
+    assert [s.op for s in ops] == ["edit"]
+    assert [(c.old, c.new) for c in ops[0].changes] == [("Fig", "FIG"), ("", " ")]
 
 
 def test_abbreviations_do_not_cut_a_sentence_into_a_whole_replacement():

@@ -170,7 +170,9 @@ def test_small_changes_to_arbitrary_text_round_trip(old, data):
     check_round_trip(old, new)
 
 
-_WORDS = st.sampled_from(["the", "plan", "in", "this", "paper", "We", "we", ",", ".", "show"])
+_WORDS = st.sampled_from(
+    ["the", "plan", "in", "this", "paper", "We", "we", ",", ".", "show", ";", ":", "[1]"]
+)
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -194,3 +196,21 @@ def test_word_changes_with_moved_phrases_round_trip(words, data):
     assert patch_text(old, changes) == new
     assert patch_text(new, [c.reversed() for c in changes]) == old
     assert all(c.old or c.new for c in changes)
+
+
+_SENTENCES = st.lists(_WORDS, min_size=1, max_size=8).map(lambda ws: " ".join(ws) + ".")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_SENTENCES, min_size=1, max_size=5), st.data())
+def test_sentences_reordered_and_edited_round_trip(sentences, data):
+    """Sentences moved inside a paragraph, phrases moved between them: exact both ways."""
+    new_sentences = data.draw(st.permutations(sentences))
+    if data.draw(st.booleans()) and len(new_sentences) > 1:
+        words = new_sentences[0].split()
+        cut = data.draw(st.integers(0, len(words)))
+        new_sentences = [" ".join(words[:cut]) or "x.", *new_sentences[1:]]
+        new_sentences[-1] = " ".join(words[cut:]) + " " + new_sentences[-1]
+    old = Document(key="s", title="t", blocks=[Block(" ".join(sentences))])
+    new = Document(key="s", title="t", blocks=[Block(" ".join(new_sentences))])
+    check_round_trip(old, new)

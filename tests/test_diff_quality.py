@@ -87,6 +87,17 @@ def test_moved_changes_are_no_edits_and_keep_their_tokens():
     assert q.char_changes_to_edits(pair, changes, [True, True]) == []
 
 
+def test_a_capital_forced_by_a_new_sentence_start_is_no_edit():
+    pair = q.Pair("x", ["We", "use", "it", "."], ["Here", ",", "we", "use", "It", "."], [])
+    recased = ((0, 1), (2, 3))
+    inserted = (None, (0, 2))
+    mid = ((2, 3), (4, 5))  # "it" -> "It" in mid-sentence: a real edit
+    assert q.without_forced_case(pair, [inserted, recased, mid]) == [inserted, mid]
+    # The rule looks at tokens only, whichever system made the edits.
+    moved = q.Pair("y", ["In", "short", ",", "all", "is", "well"], ["All", "is", "well"], [])
+    assert q.without_forced_case(moved, [((0, 3), None), ((3, 4), (0, 1))]) == [((0, 3), None)]
+
+
 def test_difflib_and_corpus_agree_with_the_simple_pair():
     pair = q.load_gold(MINI)[0]
     assert q.difflib_system(pair) == pair.edits
@@ -135,3 +146,6 @@ def test_corpus_diff_beats_the_token_baselines_on_dev():
     for subset in ("all", "hard"):
         assert ours[subset]["token_f1"] > base[subset]["token_f1"]
         assert ours[subset]["span_f1"] > base[subset]["span_f1"]
+    # The targets, met overall (not on the 20 hard pairs; see docs/diff.md).
+    assert ours["all"]["token_f1"] >= 0.96
+    assert ours["all"]["span_f1"] >= 0.70
