@@ -311,7 +311,11 @@ def process_data(
     if status != STATUS_REJECTED:
         for fmt in formats:
             try:
-                outputs[fmt] = plugins.exporters.get(fmt).export(document)
+                exporter = plugins.exporters.get(fmt)
+                outputs[fmt] = exporter.export(document)
+                dropped = getattr(exporter, "dropped", None)
+                if dropped is not None:
+                    findings.extend(f for f in dropped(document) if f not in findings)
             except CorpusError as exc:
                 findings.append(_rejection(exc, rel))
             except Exception as exc:

@@ -45,7 +45,7 @@ def _value(value: Any) -> str:
 
 def _block_line(block: Block) -> str:
     """One block as the encoder writes its dict; plain paragraphs (the bulk) without it."""
-    if block.spans:
+    if block.spans or block.rows:
         return _dumps(block.to_dict())
     line = f'{{"text": {_string(block.text)}, "kind": {_string(block.kind)}'
     if block.line_start is not None:
