@@ -173,7 +173,7 @@ def run_ingest(
     if writer is not None:
         writer.start()
     report = IngestReport(options)
-    store_run = _open_store_run(options)
+    store_run = _open_store_run(options, plugins, config)
     stop = {"now": False}
 
     def on_sigint(signum, frame):  # noqa: ARG001
@@ -215,6 +215,7 @@ def run_ingest(
         if bar is not None:
             bar.render_finish()
         if store_run is not None:
+            report.pipeline = store_run.pipeline_summary()
             report.store_counts = store_run.finish(interrupted=report.interrupted)
             store_run.close()
         if writer is not None:
@@ -379,15 +380,19 @@ def _pending(
         yield item
 
 
-def _open_store_run(options: IngestOptions) -> Any:
+def _open_store_run(options: IngestOptions, plugins: Plugins, config: Config) -> Any:
     if not options.store:
         return None
+    from .fingerprint import pipeline_fingerprint
     from .store import Store
 
+    pipeline = pipeline_fingerprint(plugins, config, options.formats)
     store = Store.open(options.store)
     try:
         run = store.begin_run(
-            roots=[os.path.abspath(s) for s in options.sources], arguments=options.arguments
+            roots=[os.path.abspath(s) for s in options.sources],
+            arguments=options.arguments,
+            pipeline=pipeline,
         )
     except BaseException:
         store.close()
@@ -414,6 +419,15 @@ class _StoreRun:
 
     def record(self, root: str, result: FileResult) -> str:
         return self.run.record(root, result)
+
+    def pipeline_summary(self) -> dict[str, Any]:
+        """This run's pipeline fingerprint, and how many unchanged files it made run again."""
+        previous = self.run.previous_pipeline()
+        return {
+            "fingerprint": self.run.pipeline,
+            "changed": previous is not None and previous != self.run.pipeline,
+            "reprocessed": self.run.pipeline_changed,
+        }
 
     def finish(self, *, interrupted: bool) -> dict[str, int]:
         return self.run.finish(interrupted=interrupted)

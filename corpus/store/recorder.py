@@ -44,11 +44,22 @@ def _findings_json(result: FileResult) -> str:
 class IngestRun:
     """One ingest run writing to a store. Made by :meth:`Store.begin_run`."""
 
-    def __init__(self, store: Store, run_id: int, lock: WriterLock, scopes: list[tuple]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run_id: int,
+        lock: WriterLock,
+        scopes: list[tuple],
+        pipeline: str | None = None,
+    ) -> None:
         self.store = store
         self.run_id = run_id
+        #: Fingerprint of this run's pipeline (``corpus.fingerprint``), None when not given.
+        self.pipeline = pipeline
         self.finished = False
         self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        #: Files with unchanged bytes processed again because the pipeline is not the same.
+        self.pipeline_changed = 0
         self._conn = store.connection
         self._lock = lock
         self._scopes = scopes
@@ -62,7 +73,14 @@ class IngestRun:
     # -- starting --------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, store: Store, *, roots: Sequence[str], arguments: Sequence[str]) -> IngestRun:
+    def start(
+        cls,
+        store: Store,
+        *,
+        roots: Sequence[str],
+        arguments: Sequence[str],
+        pipeline: str | None = None,
+    ) -> IngestRun:
         """Take the writer lock (waiting up to the store's busy timeout) and open a run."""
         lock = WriterLock(store.path)
         if not lock.acquire(store.busy_timeout):
@@ -76,14 +94,15 @@ class IngestRun:
                 "UPDATE runs SET status = 'abandoned' WHERE status = 'running'",
             )
             cursor = conn.execute(
-                "INSERT INTO runs (started, status, roots, arguments, pid, host) "
-                "VALUES (?, 'running', ?, ?, ?, ?)",
+                "INSERT INTO runs (started, status, roots, arguments, pid, host, pipeline) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?)",
                 (
                     now,
                     json.dumps([os.fspath(r) for r in roots], ensure_ascii=False),
                     json.dumps([str(a) for a in arguments], ensure_ascii=False),
                     os.getpid(),
                     socket.gethostname(),
+                    pipeline,
                 ),
             )
             run_id = int(cursor.lastrowid)
@@ -94,7 +113,7 @@ class IngestRun:
                 store.connection.execute("ROLLBACK")
             lock.release()
             raise
-        return cls(store, run_id, lock, [_scope(r) for r in roots])
+        return cls(store, run_id, lock, [_scope(r) for r in roots], pipeline)
 
     # -- per file --------------------------------------------------------------------------
 
@@ -108,15 +127,29 @@ class IngestRun:
         """The key of the document this file made, if the file and that document are unchanged.
 
         True when the file's raw sha256 is the one last recorded for it, the version it made is
-        still the document's latest, and the document is not removed: then the file need not be
-        read or exported again (call :meth:`record_unchanged`).
+        still the document's latest, the document is not removed, and (when this run has a
+        pipeline fingerprint) the run that last saw the file had the same one: then the file
+        need not be read or exported again (call :meth:`record_unchanged`).
         """
         self._check_open()
         row = self._conn.execute(
-            "SELECT d.key FROM sources s JOIN documents d ON d.id = s.doc_id "
+            "SELECT d.key, r.pipeline FROM sources s JOIN documents d ON d.id = s.doc_id "
+            "LEFT JOIN runs r ON r.id = s.last_run "
             "WHERE s.root = ? AND s.rel_path = ? AND s.sha256 = ? "
             "AND d.state = 'present' AND d.content_hash = s.content_hash",
             (self._root(root), rel_path, sha256),
+        ).fetchone()
+        if row is None:
+            return None
+        if self.pipeline is not None and row[1] != self.pipeline:
+            self.pipeline_changed += 1
+            return None
+        return row[0]
+
+    def previous_pipeline(self) -> str | None:
+        """The pipeline fingerprint of the last run before this one (None if none or unknown)."""
+        row = self._conn.execute(
+            "SELECT pipeline FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1", (self.run_id,)
         ).fetchone()
         return row[0] if row else None
 

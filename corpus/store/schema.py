@@ -151,6 +151,20 @@ def _to_v4(conn: sqlite3.Connection) -> None:
     _script(conn, _V4)
 
 
+_V5 = """
+ALTER TABLE runs ADD COLUMN pipeline TEXT;
+"""
+
+
+def _to_v5(conn: sqlite3.Connection) -> None:
+    """Each run's pipeline fingerprint (plugins, versions, settings, formats).
+
+    Re-ingest skips an unchanged file only when the run that last saw it had the pipeline now
+    running. Runs recorded before this step have none, so their files are processed once more.
+    """
+    _script(conn, _V5)
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -164,6 +178,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _to_v2,
     3: _to_v3,
     4: _to_v4,
+    5: _to_v5,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -150,7 +150,9 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def begin_run(self, *, roots: Sequence[str], arguments: Sequence[str]) -> IngestRun:
+    def begin_run(
+        self, *, roots: Sequence[str], arguments: Sequence[str], pipeline: str | None = None
+    ) -> IngestRun:
         """Start recording an ingest run; waits for (then refuses) a concurrent writer."""
         from .recorder import IngestRun
 
@@ -159,7 +161,7 @@ class Store:
                 f"run {self._run.run_id} is still writing to {self.path}; finish it first",
                 code="STORE_BUSY",
             )
-        self._run = IngestRun.start(self, roots=roots, arguments=arguments)
+        self._run = IngestRun.start(self, roots=roots, arguments=arguments, pipeline=pipeline)
         return self._run
 
     # -- reading ---------------------------------------------------------------------------
