@@ -243,6 +243,10 @@ def convert(file: str, fmt: str, reader: str | None) -> None:
     state = get_state()
     if fmt not in state.plugins.exporters:
         fail(f"unknown format {fmt!r}; known: {', '.join(state.plugins.exporters.names())}")
+    try:
+        state.plugins.check_settings(state.config)
+    except CorpusError as exc:
+        fail(exc)
     result = process_path(
         file,
         Path(file).name,

@@ -162,6 +162,7 @@ def run_ingest(
     interrupted. Raises :class:`CorpusError` for unusable options (bad output folder, unknown
     format), never for bad input files.
     """
+    plugins.check_settings(config)  # before any file is read: CONFIG_ERROR, not N failures
     _check_paths(options)
     for fmt in options.formats:
         plugins.exporters.get(fmt)  # unknown formats fail before any work

@@ -301,6 +301,16 @@ class Plugins:
             self._diff_formats = dict(registry.items)
         return self._diff_formats
 
+    def check_settings(self, config: Config) -> None:
+        """Raise ``CONFIG_ERROR`` for unknown tables or keys and badly typed values in
+        ``config`` (see :mod:`corpus.settings`); call it before reading any file."""
+        if not config.plugins:
+            return
+        from .settings import SettingsRegistry, check_settings
+
+        registry = self._collect("register_settings", SettingsRegistry())
+        check_settings(config, registry, [info.name for info in self.describe()])
+
     # -- per-document hooks ----------------------------------------------------------------
 
     def document_key(self, document: Document, path: str) -> str | None:

@@ -196,9 +196,12 @@ def test_readability_bad_setting_is_reported_through_the_cli(
     (tmp_path / "corpus.toml").write_text("[plugins.readability]\nmax_sentence_words = 0\n")
     runner = CorpusCLI(("readability", example_modules["readability"]), cwd=tmp_path)
     result = runner.run("validate", str(seed))
-    assert result.exit_code == 1
-    assert "PLUGIN_FAILED [readability]" in result.stdout
-    assert "max_sentence_words must be a positive integer" in result.stdout
+    # Checked before any file is read: one CONFIG_ERROR with file and line, exit 2, not a
+    # PLUGIN_FAILED on every document.
+    assert result.exit_code == 2, result.stderr
+    assert "corpus.toml:2: CONFIG_ERROR: " in result.stderr
+    assert "max_sentence_words must be an integer (at least 1), not 0" in result.stderr
+    assert "PLUGIN_FAILED" not in result.stdout + result.stderr
 
 
 def test_examples_together_on_the_seed(example_modules, seed) -> None:

@@ -143,6 +143,21 @@ def long_sentences(document: Document, limit: int) -> Iterator[tuple[int | None,
 
 
 @hookimpl
+def register_settings(register) -> None:
+    """Declared, so a typo or a wrong type is CONFIG_ERROR before any file is read."""
+    from corpus.settings import Setting
+
+    register(
+        NAME,
+        {
+            "max_sentence_words": Setting(int, minimum=1),
+            "severity": Setting(str, choices=("info", "warning", "error")),
+            "words_per_minute": Setting(int, minimum=1),
+        },
+    )
+
+
+@hookimpl
 def enrich(document: Document, config: Config) -> dict[str, Any]:
     """Store word, sentence and syllable counts, reading time and the Flesch score."""
     return measure(document, settings(config)["words_per_minute"])
