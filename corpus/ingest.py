@@ -39,6 +39,7 @@ from .pipeline import (
 )
 from .plugins import Plugins, PluginSpec
 from .report import IngestReport
+from .selection import select_inputs
 from .workers import WorkerDied, WorkerError, WorkerPool, default_context
 
 __all__ = [
@@ -75,6 +76,9 @@ class IngestOptions:
     quarantine: str | None = None
     plugin_timeout: float | None = None
     arguments: tuple[str, ...] = ()
+    #: ``--include`` / ``--exclude`` glob patterns (see :mod:`corpus.selection`).
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 # -- processing ------------------------------------------------------------------------------
@@ -153,7 +157,7 @@ def run_ingest(
     *,
     plugins: Plugins,
     config: Config,
-    progress: bool = False,
+    progress: bool | str = False,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
     """Ingest ``options.sources``; returns the report (already written if a path applies).
@@ -357,7 +361,7 @@ def _pending(
     With a store, a file whose raw bytes are those of its latest stored version, and whose
     outputs exist, is not read again nor re-exported: that is what makes re-ingest cheap.
     """
-    for item in iter_inputs(options.sources):
+    for item in select_inputs(options.sources, options.include, options.exclude):
         if stop["now"]:
             return
         if item.problem is not None and item.problem.severity == Severity.ERROR:
@@ -398,6 +402,7 @@ def _open_store_run(options: IngestOptions, plugins: Plugins, config: Config) ->
     except BaseException:
         store.close()
         raise
+    run.tombstones = not (options.include or options.exclude)
     return _StoreRun(store, run)
 
 
@@ -437,12 +442,16 @@ class _StoreRun:
         self.store.close()
 
 
-def _progress_bar(options: IngestOptions, progress: bool) -> Any:
+def _progress_bar(options: IngestOptions, progress: bool | str) -> Any:
+    """A bar on stderr (stdout stays for findings and data); ``progress`` may be its label."""
     if not progress:
         return None
+    import sys
+
     import click
 
-    total = sum(1 for _ in iter_inputs(options.sources))
-    bar = click.progressbar(length=total, label="ingesting", file=None, show_pos=True)
+    label = progress if isinstance(progress, str) else "ingesting"
+    total = sum(1 for _ in select_inputs(options.sources, options.include, options.exclude))
+    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
     bar.__enter__()
     return bar

@@ -277,12 +277,16 @@ def process_data(
     formats: Sequence[str] = (),
     fail_fast: bool = False,
     plugin_timeout: float | None = None,
+    reader: str | None = None,
 ) -> FileResult:
-    """Run every stage on one input's bytes. Never raises for bad input; see ``FileResult``."""
+    """Run every stage on one input's bytes. Never raises for bad input; see ``FileResult``.
+
+    ``reader`` names the reader to use (default: chosen by the file's extension and content).
+    """
     stage = "reading"
     findings: list[Finding] = []
     try:
-        result = read_bytes(data, rel, plugins=plugins)
+        result = read_bytes(data, rel, plugins=plugins, reader=reader)
         document = result.document
         findings.extend(result.findings)
         stage = "enriching"
@@ -338,6 +342,7 @@ def process_path(
     fail_fast: bool = False,
     max_file_size: int | None = DEFAULT_MAX_FILE_SIZE,
     plugin_timeout: float | None = None,
+    reader: str | None = None,
 ) -> FileResult:
     """:func:`process_data` on a file, with unreadable files reported, not raised."""
     try:
@@ -352,4 +357,5 @@ def process_path(
         formats=formats,
         fail_fast=fail_fast,
         plugin_timeout=plugin_timeout,
+        reader=reader,
     )

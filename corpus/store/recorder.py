@@ -60,6 +60,9 @@ class IngestRun:
         self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         #: Files with unchanged bytes processed again because the pipeline is not the same.
         self.pipeline_changed = 0
+        #: False for a run that saw only some files (``--include``/``--exclude``): files it
+        #: did not see are not gone, so nothing is marked removed.
+        self.tombstones = True
         self._conn = store.connection
         self._lock = lock
         self._scopes = scopes
@@ -350,7 +353,7 @@ class IngestRun:
         if self.finished:
             return dict(self.counts)
         try:
-            if not interrupted:
+            if not interrupted and self.tombstones:
                 self._tombstone()
             self._flush_index()
             self._write_counts(
