@@ -11,9 +11,12 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpus import hookimpl
 from corpus.testing import CorpusCLI, assert_valid_nitf, finding_codes, run_pipeline
@@ -22,7 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = ROOT / "plugins"
 EXAMPLES = {
     "quotes": ("corpus-quotes", "corpus_quotes", ["enrich"]),
-    "readability": ("corpus-readability", "corpus_readability", ["enrich", "validate"]),
+    "readability": (
+        "corpus-readability",
+        "corpus_readability",
+        ["enrich", "register_settings", "validate"],
+    ),
     "markdown": ("corpus-markdown", "corpus_markdown", ["register_commands", "register_exporters"]),
 }
 NITF_NS = "{http://iptc.org/std/NITF/2006-10-18/}"
@@ -352,3 +359,27 @@ def test_installed_plugin_command_and_disabling(plugin_venv: Path, tmp_path: Pat
 
     proc = _corpus(plugin_venv, tmp_path, "--disable-plugin", "markdown", "md-preview", str(seed))
     assert proc.returncode == 2  # the command is gone with its plugin
+
+
+_TEXT = st.lists(
+    st.sampled_from(["The", "cat", "U.S.", "don't", "co-op", "3.5", "“Yes.”", "(no)", "—", "Él"])
+    | st.sampled_from([" ", "  ", ". ", "! ", "? ", ".” ", "\n", ", "]),
+    max_size=40,
+).map("".join)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(_TEXT, min_size=1, max_size=3))
+def test_readability_one_pass_analysis_equals_splitting_then_counting(example_modules, texts):
+    """The fast scan (words and sentence ends in one regex) agrees with the plain definition."""
+    readability = example_modules["readability"]
+    blocks = tuple((text, n) for n, text in enumerate(texts))
+    found, counts = readability._analysis.__wrapped__(blocks)
+    expected = [
+        (n, len(readability.words(s))) for n, text in enumerate(texts)
+        for s in readability.sentences(text)
+    ]  # fmt: skip
+    assert [(line, count) for line, _, count in found] == expected
+    assert counts == Counter(w for text in texts for w in readability.words(text))
