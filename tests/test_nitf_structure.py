@@ -252,3 +252,29 @@ def test_any_table_exports_valid_nitf_and_reads_back(nitf_schema, rows, caption)
     if caption:
         root = parse(data)
         assert root.find(f".//{{{NITF_NS}}}table/{{{NITF_NS}}}caption").text == "Cap"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "golden"), [("nitf", "tables-inline.xml"), ("json", "tables-inline.json")]
+)
+def test_tables_fixture_golden_outputs(fixtures_dir, plugins, nitf_schema, fmt, golden):
+    from conftest import assert_golden
+
+    data = (fixtures_dir / "nitf" / FIXTURE).read_bytes()
+    document = read_bytes(data, FIXTURE, plugins=plugins).document
+    out = export_document(document, fmt, plugins=plugins)
+    expected = assert_golden(out, fixtures_dir / "golden" / golden, fmt)
+    if fmt == "nitf":
+        assert nitf_schema.validate(parse(expected)), str(nitf_schema.error_log)
+    else:
+        assert check_json(expected) == []
+
+
+def test_the_article_exporter_names_what_it_cannot_write(fixtures_dir, plugins):
+    data = (fixtures_dir / "nitf" / FIXTURE).read_bytes()
+    document = read_bytes(data, FIXTURE, plugins=plugins).document
+    (finding,) = plugins.exporters.get("article").dropped(document)
+    assert finding.code == "CONTENT_DROPPED" and finding.path == FIXTURE
+    assert "inline markup span(s)" in finding.message and "2 table(s)" in finding.message
+    plain = Document(key="k", title="T", blocks=[Block("Text.")])
+    assert plugins.exporters.get("article").dropped(plain) == []
