@@ -134,12 +134,15 @@ def run_pipeline(
     ``path`` choosing the reader by extension). ``settings`` are per-plugin tables. Returns the
     :class:`corpus.pipeline.FileResult`: ``status``, ``findings``, ``document``, ``outputs``
     (format name -> bytes). With ``fail_fast`` a failing plugin raises instead of becoming a
-    ``PLUGIN_FAILED`` finding, which gives a test the real traceback.
+    ``PLUGIN_FAILED`` finding, which gives a test the real traceback. Settings are checked
+    first, as the command line checks them: an undeclared key or a wrong type raises
+    :class:`corpus.errors.ConfigError`.
     """
     from .pipeline import process_data
 
     pm = make_plugins(*plugins, disabled=disabled)
     config = make_config(settings)
+    pm.check_settings(config)  # a typo in ``settings`` is CONFIG_ERROR here, as on the CLI
     if not isinstance(source, Document):
         data = source.encode("utf-8") if isinstance(source, str) else source
         return process_data(
@@ -164,7 +167,12 @@ def _process_document(
     findings.extend(pm.validate(document, config, fail_fast=fail_fast))
     outputs: dict[str, bytes] = {}
     if status_of(findings) != STATUS_REJECTED:
-        outputs = {fmt: pm.exporters.get(fmt).export(document) for fmt in formats}
+        for fmt in formats:
+            exporter = pm.exporters.get(fmt)
+            outputs[fmt] = exporter.export(document)
+            dropped = getattr(exporter, "dropped", None)
+            if dropped is not None:
+                findings.extend(f for f in dropped(document) if f not in findings)
     return FileResult(path, status_of(findings), findings, document, outputs)
 
 
