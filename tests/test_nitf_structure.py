@@ -278,3 +278,92 @@ def test_the_article_exporter_names_what_it_cannot_write(fixtures_dir, plugins):
     assert "inline markup span(s)" in finding.message and "2 table(s)" in finding.message
     plain = Document(key="k", title="T", blocks=[Block("Text.")])
     assert plugins.exporters.get("article").dropped(plain) == []
+
+
+_KINDS = [
+    "paragraph",
+    "list-item",
+    "media-caption",
+    "media-producer",
+    "table-caption",
+    "subheadline",
+]
+_ELEMENTS = ["block", "ul", "ol", "bq", "media", "table", "x"]
+_attributes = st.dictionaries(
+    st.sampled_from(["class", "id", "xml:lang", "media-type", "seqnum", "nowrap"]),
+    st.sampled_from(["a", "a b", "nowrap", "en", "", "1"]),
+    max_size=3,
+) | st.just([1])
+_references = st.lists(
+    st.dictionaries(
+        st.sampled_from(["source", "width", "units", "bogus"]),
+        st.sampled_from(["x.jpg", "100", "pixels", "1 0"]),
+    ),
+    max_size=2,
+) | st.just([{"source": "a.png"}])
+
+
+@st.composite
+def structured(draw) -> Document:
+    """Runs of block kinds, and container records over ranges of them (fitting or not)."""
+    runs = draw(
+        st.lists(
+            st.tuples(st.sampled_from([*_KINDS, "table"]), st.integers(1, 3)),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    kinds = [kind for kind, count in runs for _ in range(count)]
+    blocks = [
+        Block.table([Row([Cell(f"c{i}", header=True), Cell("d")])])
+        if kind == "table"
+        else Block(f"text {i}", kind=kind, spans=[Span(0, 4, "chron")])
+        for i, kind in enumerate(kinds)
+    ]
+    records = []
+    for _ in range(draw(st.integers(0, 4))):
+        first = draw(st.integers(-1, len(blocks)))
+        last = draw(st.integers(first, len(blocks) + 1))
+        records.append(
+            {
+                "element": draw(st.sampled_from(_ELEMENTS)),
+                "blocks": draw(st.just([first, last]) | st.just("bad")),
+                "attributes": draw(_attributes),
+                "references": draw(_references),
+            }
+        )
+    containers = {"containers": records}
+    return Document(key="k", blocks=blocks, annotations={"nitf-reader": containers})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=structured())
+def test_any_container_records_give_valid_nitf_keeping_every_text(nitf_schema, doc):
+    """Reader records may be stale or hand-edited: the export stays valid and loses no text."""
+    data = nitf_bytes(doc)
+    assert data == nitf_tree_bytes(doc)
+    root = parse(data)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    body = root.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.content")
+    written = "".join(body.itertext())
+    for block in doc.blocks:
+        for piece in block.text.replace("\t", "\n").split("\n"):
+            assert piece in written
+
+
+def test_block_records_nest_only_where_nitf_allows(nitf_schema):
+    # As the reader records them: inner containers first (<bq><block><p> is block, then bq).
+    records = [{"element": "block", "blocks": [0, 1]}] * 2 + [
+        {"element": "block", "blocks": [1, 2]},
+        {"element": "bq", "blocks": [1, 2]},
+    ]
+    doc = Document(
+        key="k",
+        blocks=[Block("a"), Block("b", kind="blockquote")],
+        annotations={"nitf-reader": {"containers": records}},
+    )
+    root = parse(nitf_bytes(doc))
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    content = root.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.content")
+    names = [etree.QName(e).localname for e in content.iterdescendants()]
+    assert names == ["block", "p", "bq", "block", "p"]

@@ -497,6 +497,11 @@ def body_layout(document: Document) -> Group | None:
         top = stack[-1]
         if last > top.end or top.element in ("ul", "ol", "media"):
             continue  # crosses its parent, or inside an element that holds no containers
+        element = record["element"]
+        if element == "block" and not (
+            top.element == "" or (top.element == "bq" and (first, last) == (top.start, top.end))
+        ):
+            continue  # block only in body.content, or as the one block of a bq
         group = Group(
             record["element"],
             first,
