@@ -80,8 +80,12 @@ def test_fishing_sample_maps_fields_and_keeps_the_rest(standards, plugins):
     assert kept["head_title"] == "Norfolk Weather and Tide Updates"
     assert kept["byline_titles"] == ["NITF Network News Online"]
     unmapped = "".join(item["xml"] for item in kept["unmapped"])
-    for element in ("<tobject", "<revision-history", "<body.end", "<evloc"):
+    for element in ("<tobject", "<revision-history", "<evloc"):
         assert element in unmapped
+    assert (doc.blocks[-1].kind, doc.blocks[-1].text) == (
+        "tagline",
+        "Stewart Klometers contributed to this article.",
+    )
     (media,) = [c for c in kept["containers"] if c["element"] == "media"]
     assert media["references"][0]["source"] == "high-tide.jpg"
     assert media["blocks"] == [0, 2]

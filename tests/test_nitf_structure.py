@@ -48,11 +48,11 @@ def parse(data: bytes) -> etree._Element:
 
 
 def body_elements(root: etree._Element) -> Counter:
-    """Local names of the elements under the story's own body.content (not a note's)."""
+    """Local names of the elements in the story's body.content and body.end (not a note's)."""
     found: Counter = Counter()
     for body in root.iter("{*}body"):
-        for content in body.iterfind("{*}body.content"):
-            found.update(etree.QName(e).localname for e in content.iterdescendants("{*}*"))
+        for part in (*body.iterfind("{*}body.content"), *body.iterfind("{*}body.end")):
+            found.update(etree.QName(e).localname for e in part.iterdescendants("{*}*"))
     return found
 
 
@@ -98,6 +98,7 @@ def test_every_real_agency_sample_keeps_every_body_element(standards, plugins, n
         seen.update(body_elements(parse(data)))
     # The samples hold structure, not only paragraphs: the check above covered it.
     assert {"media", "media-reference", "media-caption", "block", "ul", "li", "hl2"} <= set(seen)
+    assert {"tagline", "a"} <= set(seen)  # body.end of NTB and the fishing sample
 
 
 def test_tables_lists_media_and_inline_elements_round_trip(fixtures_dir, plugins, nitf_schema):
@@ -287,6 +288,8 @@ _KINDS = [
     "media-producer",
     "table-caption",
     "subheadline",
+    "tagline",
+    "bibliography",
 ]
 _ELEMENTS = ["block", "ul", "ol", "bq", "media", "table", "x"]
 _attributes = st.dictionaries(
@@ -344,7 +347,7 @@ def test_any_container_records_give_valid_nitf_keeping_every_text(nitf_schema, d
     assert data == nitf_tree_bytes(doc)
     root = parse(data)
     assert nitf_schema.validate(root), str(nitf_schema.error_log)
-    body = root.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.content")
+    body = root.find(f"{{{NITF_NS}}}body")
     written = "".join(body.itertext())
     for block in doc.blocks:
         for piece in block.text.replace("\t", "\n").split("\n"):
@@ -367,3 +370,24 @@ def test_block_records_nest_only_where_nitf_allows(nitf_schema):
     content = root.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.content")
     names = [etree.QName(e).localname for e in content.iterdescendants()]
     assert names == ["block", "p", "bq", "block", "p"]
+
+
+def test_tagline_and_bibliography_go_to_body_end(nitf_schema, plugins):
+    blocks = [
+        Block("Body."),
+        Block("By the desk.", kind="tagline"),
+        Block("Sources.", kind="bibliography"),
+    ]
+    data = nitf_bytes(Document(key="k", blocks=blocks))
+    root = parse(data)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    end = root.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.end")
+    assert [(etree.QName(e).localname, e.text) for e in end] == [
+        ("tagline", "By the desk."),
+        ("bibliography", "Sources."),
+    ]
+    again = read_bytes(data, "k.xml", plugins=plugins).document.blocks
+    assert without_lines(again) == blocks
+    # Alone, they stay paragraphs (with their kind as class): body.content needs them.
+    alone = parse(nitf_bytes(Document(key="k", blocks=[Block("x", kind="tagline")])))
+    assert alone.find(f".//{{{NITF_NS}}}body.end") is None

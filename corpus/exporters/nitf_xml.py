@@ -201,6 +201,9 @@ _T = {
         "media-reference",
         "media-caption",
         "media-producer",
+        "body.end",
+        "tagline",
+        "bibliography",
     ]
 }
 _INLINE_TAGS = {kind: _q(local) for kind, local in INLINE_ELEMENTS.items()}
@@ -477,6 +480,7 @@ def body_layout(document: Document) -> Group | None:
     come from the NITF reader's ``containers`` records, used when they still fit the blocks.
     """
     blocks = document.blocks
+    ending = len(end_blocks(document))
     reader = document.annotations.get(READER_ANNOTATION)
     records = reader.get("containers") if isinstance(reader, Mapping) else None
     fitting = []
@@ -486,9 +490,9 @@ def body_layout(document: Document) -> Group | None:
             if _record_fits(record, blocks):
                 first, last = record["blocks"]
                 fitting.append((first, -last, -order, record))
-    if not fitting and not any(b.rows for b in blocks):
+    if not fitting and not ending and not any(b.rows for b in blocks):
         return None
-    root = Group("", 0, len(blocks))
+    root = Group("", 0, len(blocks) - ending)
     stack = [root]
     for first, neg_last, _order, record in sorted(fitting, key=lambda item: item[:3]):
         last = -neg_last
@@ -513,6 +517,22 @@ def body_layout(document: Document) -> Group | None:
         stack.append(group)
     _fill_groups(root)
     return root
+
+
+def end_blocks(document: Document) -> tuple[Block, ...]:
+    """The trailing ``tagline`` then ``bibliography`` blocks, written in ``body.end``.
+
+    ``bibliography`` holds plain text only, so one with spans stays a paragraph.
+    """
+    blocks = document.blocks
+    count = 0
+    if blocks and blocks[-1].kind == "bibliography" and not blocks[-1].spans:
+        count = 1
+    if len(blocks) > count and blocks[-1 - count].kind == "tagline":
+        count += 1
+    if count == len(blocks):
+        count = 0  # body.content needs something to say: the blocks stay there
+    return blocks[len(blocks) - count :]
 
 
 def _fill_groups(group: Group) -> None:
@@ -688,6 +708,13 @@ def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
             _paragraph(content, block, pending)
     else:
         _write_group(content, layout, doc, pending)
+        ending = end_blocks(doc)
+        if ending:
+            body_end = _SubElement(body, _T["body.end"])
+            for block in ending:
+                _text_content(
+                    _SubElement(body_end, _T[block.kind]), block.text, block.spans, pending
+                )
 
 
 def _tree(document: Document) -> tuple[etree._Element, _Pending]:

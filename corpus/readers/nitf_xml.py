@@ -60,6 +60,8 @@ BLOCK_KINDS: dict[str, str] = {
 _BLOCK_CONTAINERS = frozenset({"block", "ul", "ol", "bq"})
 #: ``media`` children read as blocks (kind = element name); the rest is kept in its record.
 MEDIA_TEXT = ("media-caption", "media-producer")
+#: ``body.end`` children read as the document's last blocks (kind = element name).
+END_KINDS = ("tagline", "bibliography")
 #: Table children holding rows, and the row section each stands for.
 _ROW_GROUPS = {"thead": "head", "tbody": "body", "tfoot": "foot"}
 #: ``head/meta`` names the NITF exporter writes for provenance and annotations.
@@ -498,8 +500,27 @@ def _read_body(body: etree._Element, fields: dict[str, Any], state: _State) -> N
         attributes = _attributes(content)
         if attributes:
             state.extra.setdefault("attributes", {})["body/body.content"] = attributes
+    body_end = state.use(_child(body, "body.end"))
+    if body_end is not None:
+        _read_body_end(body_end, blocks, state)
     fields["blocks"] = tuple(blocks)
     state.leftovers(body, "body")
+
+
+def _read_body_end(body_end: etree._Element, blocks: list[Block], state: _State) -> None:
+    """``body.end``: its ``tagline`` and ``bibliography`` become the last blocks (kind = name)."""
+    attributes = _attributes(body_end)
+    if attributes:
+        state.extra.setdefault("attributes", {})["body/body.end"] = attributes
+    for child in _children(body_end):
+        name = local(child) or ""
+        if name in END_KINDS:
+            block = _block(child, name, state, len(blocks))
+            if block is not None:
+                blocks.append(block)
+        else:
+            state.keep(child, "body/body.end")
+            state.dropped(child)
 
 
 def _read_body_head(body_head: etree._Element, fields: dict[str, Any], state: _State) -> None:
