@@ -128,3 +128,29 @@ def test_runs_record_their_pipeline(tmp_path, fixtures_dir):
     finally:
         conn.close()
     assert stored == report.pipeline["fingerprint"]
+
+
+class Reject:
+    """A validator that rejects every document."""
+
+    @hookimpl
+    def validate(self, document):
+        from corpus.model import Finding, Severity
+
+        return [Finding("REJECT_ALL", Severity.ERROR, "rejected on purpose")]
+
+
+def test_a_file_the_new_pipeline_rejects_is_not_skipped_later(tmp_path, fixtures_dir):
+    src, out, db = seed(tmp_path, fixtures_dir), tmp_path / "out", tmp_path / "c.db"
+    assert ingest(hermetic(), src, out, db).totals_dict()["ok"] == 2
+
+    def strict():
+        plugins = hermetic()
+        plugins.register(Reject(), name="reject")
+        return plugins
+
+    for _ in range(2):  # the second run has the same pipeline, and must not trust run 1
+        report = ingest(strict(), src, out, db)
+        assert report.totals_dict()["rejected"] == 2, report.totals_dict()
+        assert report.store_counts["unchanged"] == 0
+    assert ingest(hermetic(), src, out, db).totals_dict()["ok"] == 2

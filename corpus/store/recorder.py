@@ -131,13 +131,14 @@ class IngestRun:
 
         True when the file's raw sha256 is the one last recorded for it, the version it made is
         still the document's latest, the document is not removed, and (when this run has a
-        pipeline fingerprint) the run that last saw the file had the same one: then the file
-        need not be read or exported again (call :meth:`record_unchanged`).
+        pipeline fingerprint) that version was made by the same pipeline: then the file need
+        not be read or exported again (call :meth:`record_unchanged`). The fingerprint is kept
+        per source and only when a version is recorded, so a file the new pipeline rejected is
+        not later skipped on the strength of the old pipeline's verdict.
         """
         self._check_open()
         row = self._conn.execute(
-            "SELECT d.key, r.pipeline FROM sources s JOIN documents d ON d.id = s.doc_id "
-            "LEFT JOIN runs r ON r.id = s.last_run "
+            "SELECT d.key, s.pipeline FROM sources s JOIN documents d ON d.id = s.doc_id "
             "WHERE s.root = ? AND s.rel_path = ? AND s.sha256 = ? "
             "AND d.state = 'present' AND d.content_hash = s.content_hash",
             (self._root(root), rel_path, sha256),
@@ -203,11 +204,12 @@ class IngestRun:
         if before is not None and before[0] != doc_id:
             self._orphans.add(before[0])  # the file now makes another key (a plugin changed)
         self._conn.execute(
-            "INSERT INTO sources (root, rel_path, doc_id, sha256, content_hash, last_run, present)"
-            " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (root, rel_path) DO UPDATE SET "
+            "INSERT INTO sources (root, rel_path, doc_id, sha256, content_hash, last_run, present,"
+            " pipeline) VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (root, rel_path) DO UPDATE SET "
             "doc_id = excluded.doc_id, sha256 = excluded.sha256, "
-            "content_hash = excluded.content_hash, last_run = excluded.last_run, present = 1",
-            (root_key, rel, doc_id, sha, content_hash, self.run_id),
+            "content_hash = excluded.content_hash, last_run = excluded.last_run, present = 1, "
+            "pipeline = excluded.pipeline",
+            (root_key, rel, doc_id, sha, content_hash, self.run_id, self.pipeline),
         )
         if outcome != UNCHANGED:
             self._log(root_key, rel, document.key, outcome, n, result)

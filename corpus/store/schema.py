@@ -153,14 +153,16 @@ def _to_v4(conn: sqlite3.Connection) -> None:
 
 _V5 = """
 ALTER TABLE runs ADD COLUMN pipeline TEXT;
+ALTER TABLE sources ADD COLUMN pipeline TEXT;
 """
 
 
 def _to_v5(conn: sqlite3.Connection) -> None:
-    """Each run's pipeline fingerprint (plugins, versions, settings, formats).
+    """Pipeline fingerprints (plugins, versions, settings, formats): each run's, and, per
+    source file, that of the pipeline that made its recorded version.
 
-    Re-ingest skips an unchanged file only when the run that last saw it had the pipeline now
-    running. Runs recorded before this step have none, so their files are processed once more.
+    Re-ingest skips an unchanged file only when its version was made by the pipeline now
+    running. Sources recorded before this step have none, so they are processed once more.
     """
     _script(conn, _V5)
 
