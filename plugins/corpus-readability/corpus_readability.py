@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,13 +138,12 @@ def _english(document: Document) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _analysis(blocks: tuple[tuple[str, int | None], ...]) -> tuple[list[tuple], Counter[str]]:
-    """Sentences as (line, block index, word count), and how often each word occurs.
+def _analysis(blocks: tuple[tuple[str, int | None], ...]) -> tuple[list[tuple], list[str]]:
+    """Sentences as (line, block index, word count), and every word.
 
     This is the plugin's hot path, so the work per word is done by C code: a scan for
-    sentence ends, ``findall`` of the words of each sentence, and a ``Counter`` (syllables are
-    then counted once per distinct word). Cached: ``enrich`` and ``validate`` see the same
-    text in turn.
+    sentence ends and ``findall`` of the words of each sentence (syllables are then summed
+    through a per-word cache). Cached: ``enrich`` and ``validate`` see the same text in turn.
     """
     found: list[tuple[int | None, int, int]] = []
     every: list[str] = []
@@ -162,19 +160,19 @@ def _analysis(blocks: tuple[tuple[str, int | None], ...]) -> tuple[list[tuple], 
         if found_words:
             found.append((line, index, len(found_words)))
             every += found_words
-    return found, Counter(every)
+    return found, every
 
 
-def _analyse(document: Document) -> tuple[list[tuple], Counter[str]]:
+def _analyse(document: Document) -> tuple[list[tuple], list[str]]:
     return _analysis(tuple((b.text, b.line_start) for b in document.blocks))
 
 
 def measure(document: Document, words_per_minute: int = DEFAULTS["words_per_minute"]) -> dict:
     """The readability figures of a document's body (JSON-safe)."""
-    found, counts = _analyse(document)
+    found, all_words = _analyse(document)
     lengths = [count for _, _, count in found]
-    n_words = sum(counts.values())
-    n_syllables = sum(syllables(word) * n for word, n in counts.items())
+    n_words = len(all_words)
+    n_syllables = sum(map(syllables, all_words))  # cached per word: a C-level loop
     score: float | None = flesch_reading_ease(n_words, len(lengths), n_syllables)
     if not _english(document) or not _mostly_latin(document.body_text):
         score = None
