@@ -295,8 +295,19 @@ def _validate_stdin(
     result = process_data(
         data, _stdin_name(data), plugins=state.plugins, config=state.config, reader=reader
     )
-    if as_json:
-        echo_json({"files": [{**result.to_report(), "path": STDIN_NAME}]})
+    if as_json:  # the shape of the ingest report, for one file
+        codes: dict[str, int] = {}
+        for finding in result.findings:
+            codes[finding.code] = codes.get(finding.code, 0) + 1
+        totals = {"files": 1, "ok": 0, "warning": 0, "rejected": 0, "outputs": 0}
+        totals[result.status] += 1
+        echo_json(
+            {
+                "run": {"sources": ["-"], "output": None, "formats": []},
+                "files": [{**result.to_report(), "path": STDIN_NAME}],
+                "totals": {**totals, "codes": dict(sorted(codes.items()))},
+            }
+        )
     else:
         printer = FindingsPrinter(findings_format, sources=(), stream=sys.stdout)
         printer.emit(result.findings, path=STDIN_NAME)

@@ -89,7 +89,9 @@ def test_validate_and_convert_read_standard_input(run_cli, fixtures_dir, tmp_pat
     assert result.output.startswith("<stdin>:1: warning DATE_MALFORMED")
     result = run_cli("validate", "-", "--fail-on", "warning", "--json", input=text)
     assert result.exit_code == 1
-    assert json.loads(result.output)["files"][0]["path"] == "<stdin>"
+    report = json.loads(result.output)
+    assert report["files"][0]["path"] == "<stdin>"
+    assert report["totals"]["warning"] == 1 and report["totals"]["codes"]["DATE_MALFORMED"] == 1
     result = run_cli("convert", "-", "-f", "json", input=text)
     assert json.loads(result.stdout)["title"] == "Headline"
     nitf = (fixtures_dir / "nitf" / "latin1.xml").read_bytes()
