@@ -14,7 +14,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from corpus import hookimpl
@@ -384,3 +384,57 @@ def test_readability_fast_analysis_equals_splitting_then_counting(example_module
     ]  # fmt: skip
     assert [(line, count) for line, _, count in found] == expected
     assert all_words == [w for text in texts for w in readability.words(text)]
+
+
+def _people_reference(quotes, text, known):
+    """corpus-quotes' find_people as first written: every capitalised run, in order."""
+    for run in quotes._RUN_RE.finditer(text):
+        words = list(quotes._WORD_RE.finditer(run.group()))
+        titles = [i for i, w in enumerate(words) if w.group() in quotes._TITLES]
+        titled = bool(titles)
+        if titles:
+            words = words[titles[-1] + 1 :]
+        while words and words[0].group() in quotes._LEADING:
+            words.pop(0)
+        if not words or len(words) > 3:
+            continue
+        names = [w.group() for w in words]
+        if any(n in quotes._NON_PERSON for n in names):
+            continue
+        start = run.start() + words[0].start()
+        end = run.start() + words[-1].end()
+        if len(names) == 1:
+            full = known.get(names[0])
+            if full is None and not titled:
+                continue
+            yield start, end, full or names[0]
+            continue
+        if titled or quotes._APPOSITION_RE.match(text[end:]) or " ".join(names) in known.values():
+            full = " ".join(names)
+            known.setdefault(names[-1], full)
+            yield start, end, full
+
+
+_NAMES_TEXT = st.lists(
+    st.sampled_from(
+        ["Vladimir", "Putin", "Mr", "The", "Kremlin", "Anna", "Smith", "McDonald", "Jean-Luc",
+         "said", "he", "met", ", a", "Friday", "Former", "Olaf", "Scholz"]
+    )
+    | st.sampled_from([" ", " ", ". ", ", ", "\u00a0", "-"]),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(_NAMES_TEXT, min_size=1, max_size=3))
+@example(texts=["Vladimir Putin, a former spy. Then Putin said", "Putin met Mr Smith. Smith"])
+def test_quotes_fast_people_scan_equals_the_plain_one(example_modules, texts):
+    quotes = example_modules["quotes"]
+    fast_known: dict[str, str] = {}
+    plain_known: dict[str, str] = {}
+    for text in texts:  # one document: names known from earlier paragraphs carry over
+        fast = list(quotes.find_people(text, fast_known))
+        assert fast == list(_people_reference(quotes, text, plain_known)), text
+        assert fast_known == plain_known

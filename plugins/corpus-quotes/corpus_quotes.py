@@ -38,6 +38,7 @@ _QUOTE_RE = re.compile(r"(?<!\w)[“\"](?P<body>[^“”\"\n]+?)(?:[”\"](?!\w)
 
 _WORD = r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[-’'][A-Za-zß-ÿ]+)*"
 _RUN_RE = re.compile(rf"{_WORD}(?:[ \u00a0]+{_WORD})*")
+_MULTI_RUN_RE = re.compile(rf"{_WORD}(?:[ \u00a0]+{_WORD})+")
 _WORD_RE = re.compile(_WORD)
 
 _SPEECH_VERBS = (
@@ -128,7 +129,14 @@ def find_people(text: str, known: dict[str, str] | None = None) -> Iterator[tupl
     Putin" is the same person; new names are added to it.
     """
     known = {} if known is None else known
-    for run in _RUN_RE.finditer(text):
+    pos = 0
+    while True:
+        # Until a full name is known, one capitalised word cannot be a person: look only for
+        # runs of two or more words (far fewer matches), then for every run.
+        run = (_RUN_RE if known else _MULTI_RUN_RE).search(text, pos)
+        if run is None:
+            return
+        pos = run.end()
         group = run.group()
         if " " not in group and "\u00a0" not in group:
             # One capitalised word (most runs: "The", "Friday"): a person only when it is
