@@ -9,7 +9,8 @@ development data in ``../shared/diffgold/``):
 - ``git``: ``git diff --no-index --word-diff=porcelain`` (skipped, with a note, without git).
 
 Every system's changes are mapped to the gold's whitespace tokens the same way: a token
-touched by a change counts whole, and changes that touch a common token are one edit, as the gold's README describes.
+touched by a change counts whole, and changes that touch a common token are one edit, as the
+gold's README describes.
 ``--forced-case`` also drops, for every system, an edit that only recases a word which moved
 to or from the start of its sentence ("We use" -> "For [MATH] , we use"): the annotators of
 the training data never marked one. It is off by default because only ``corpus`` reports such

@@ -3,6 +3,7 @@
     python bench/ingest.py                 # 10,000 articles: baseline, --jobs 1, --jobs 2
     python bench/ingest.py -n 2000         # quicker
     python bench/ingest.py --memory 10000,50000   # peak RSS of an ingest at each size
+    python bench/ingest.py -n 2000 --repeat 5 --examples   # cost of the three example plugins
 
 The baseline does the least an ingest must: read the file, split the date line and the
 paragraphs, build the NITF tree with lxml, dump JSON, and write both files. corpus does all that
@@ -130,35 +131,78 @@ def baseline(src: Path, out: Path) -> int:
     return count
 
 
-def run_corpus(src: Path, out: Path, jobs: int) -> dict:
+#: The example plugins (plugins/), as a user who installed all three has them.
+EXAMPLES = {
+    "quotes": "corpus_quotes",
+    "readability": "corpus_readability",
+    "markdown": "corpus_markdown",
+}
+
+
+def example_plugins():
+    """The three example plugins loaded from plugins/ (what ``pip install ./plugins/...`` gives)."""
+    import importlib
+
+    from corpus.plugins import Plugins, PluginSpec
+
+    root = Path(__file__).resolve().parent.parent / "plugins"
+    for folder in ("corpus-quotes", "corpus-readability", "corpus-markdown"):
+        if str(root / folder) not in sys.path:
+            sys.path.insert(0, str(root / folder))
+    plugins = Plugins(PluginSpec(entry_points=False))
+    for name, module in EXAMPLES.items():
+        plugins.register(importlib.import_module(module), name=name)
+    return plugins
+
+
+def run_corpus(
+    src: Path, out: Path, jobs: int, examples: bool = False, store: bool = False
+) -> dict:
+    """One ingest; ``store`` records it in a new store beside ``out`` (the CLI's default)."""
     from corpus.config import Config
     from corpus.ingest import IngestOptions, run_ingest
     from corpus.plugins import Plugins, PluginSpec
 
-    plugins = Plugins(PluginSpec(entry_points=False))
-    options = IngestOptions(sources=(str(src),), output=str(out), jobs=jobs)
+    plugins = example_plugins() if examples else Plugins(PluginSpec(entry_points=False))
+    db = str(out) + ".db" if store else None
+    options = IngestOptions(sources=(str(src),), output=str(out), jobs=jobs, store=db)
     report = run_ingest(options, plugins=plugins, config=Config())
     totals = report.totals_dict()
     report.cleanup()
+    if db:
+        for path in Path(db).parent.glob(Path(db).name + "*"):
+            path.unlink()
     return totals
 
 
+#: CPU seconds of this process per phase and round (--jobs 1 phases run in this process, so
+#: their CPU time is their work, steadier than wall time on a shared machine).
+CPU: dict[str, list[float]] = {}
+
+
 def timed(fn, *args) -> tuple[float, object]:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
+    timed.cpu = time.process_time() - cpu  # type: ignore[attr-defined]
     return time.perf_counter() - start, result
 
 
-def speed(n: int, work: Path, repeat: int = 1) -> None:
+def speed(n: int, work: Path, repeat: int = 1, examples: bool = False) -> None:
     src = work / "src"
     make_corpus(src, n)
     size = sum(p.stat().st_size for p in src.rglob("*.txt")) / 1e6
     print(f"corpus of {n} articles, {size:.1f} MB; best of {repeat} rounds (interleaved)")
-    phases = (
+    phases = [
         ("baseline", lambda out: baseline(src, out)),
         ("corpus --jobs 1", lambda out: run_corpus(src, out, 1)),
         ("corpus --jobs 2", lambda out: run_corpus(src, out, 2)),
-    )
+    ]
+    if examples:
+        phases[2:2] = [
+            ("+ 3 examples", lambda out: run_corpus(src, out, 1, examples=True)),
+            ("with a store", lambda out: run_corpus(src, out, 1, store=True)),
+            ("store + 3 examples", lambda out: run_corpus(src, out, 1, True, store=True)),
+        ]
     best: dict[str, float] = {}
     rounds: list[dict[str, float]] = []
     for _ in range(repeat):  # rounds interleave the phases, so drifts hit them alike
@@ -166,6 +210,7 @@ def speed(n: int, work: Path, repeat: int = 1) -> None:
         for name, fn in phases:
             out = work / name.replace(" ", "_").replace("-", "")
             seconds, result = timed(fn, out)
+            CPU.setdefault(name, []).append(timed.cpu)  # type: ignore[attr-defined]
             times[name] = seconds
             best[name] = min(best.get(name, seconds), seconds)
             print(f"{name:<18} {seconds:7.2f} s  {n / seconds:8.0f} docs/s   ({result})")
@@ -181,6 +226,25 @@ def speed(n: int, work: Path, repeat: int = 1) -> None:
         ratio = statistics.median(r["corpus --jobs 1"] / r["baseline"] for r in rounds)
         gain = statistics.median(r["corpus --jobs 1"] / r["corpus --jobs 2"] for r in rounds)
         print(f"median of rounds: ratio {ratio:.2f}x, speed-up {gain:.2f}x")
+    if examples:
+        cost = best["+ 3 examples"] / one
+        print(f"ratio with the 3 example plugins / without: {cost:.2f}x (target <= 1.5x)")
+        if repeat > 1:
+            per_round = statistics.median(r["+ 3 examples"] / r["corpus --jobs 1"] for r in rounds)
+            print(f"median of rounds: examples ratio {per_round:.2f}x")
+        cpu = statistics.median(
+            a / b for a, b in zip(CPU["+ 3 examples"], CPU["corpus --jobs 1"], strict=True)
+        )
+        print(f"median of rounds, CPU time of this process: examples ratio {cpu:.2f}x")
+        # The command line records every ingest in a store by default (corpus.db).
+        stored = statistics.median(r["store + 3 examples"] / r["with a store"] for r in rounds)
+        cpu = statistics.median(
+            a / b for a, b in zip(CPU["store + 3 examples"], CPU["with a store"], strict=True)
+        )
+        print(
+            f"with a store (the CLI default), examples ratio: median {stored:.2f}x wall, "
+            f"{cpu:.2f}x CPU (target <= 1.5x)"
+        )
 
 
 def peak_rss(n: int, work: Path) -> float:
@@ -212,6 +276,11 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="rounds; the best of each counts")
     parser.add_argument(
+        "--examples",
+        action="store_true",
+        help="also time --jobs 1 with the three example plugins (plugins/) loaded",
+    )
+    parser.add_argument(
         "--dir",
         default="/dev/shm" if os.path.isdir("/dev/shm") else None,
         help="where to write the corpus and outputs (default: /dev/shm, RAM-backed, so the "
@@ -225,7 +294,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="corpus-bench-", dir=args.dir) as tmp:
         work = Path(tmp)
         if not args.skip_speed:
-            speed(args.n, work, args.repeat)
+            speed(args.n, work, args.repeat, args.examples)
         if args.memory:
             sizes = [int(s) for s in args.memory.split(",")]
             peaks = {n: peak_rss(n, work) for n in sizes}

@@ -15,13 +15,15 @@ __version__ = "0.1.0"
 
 from .errors import CorpusError
 from .hookspecs import hookimpl
-from .model import Block, Document, Finding, Severity, Source, Span
+from .model import Block, Cell, Document, Finding, Row, Severity, Source, Span
 
 __all__ = [
     "Block",
+    "Cell",
     "CorpusError",
     "Document",
     "Finding",
+    "Row",
     "Severity",
     "Source",
     "Span",

@@ -31,7 +31,35 @@ from .cliutil import (
 )
 from .config import load_config
 from .errors import CorpusError
+from .model import Severity
 from .plugins import Plugins, PluginSpec
+
+
+def selection_options(func):
+    """``--include`` / ``--exclude GLOB``: which files under the sources are inputs."""
+    func = click.option(
+        "--exclude",
+        multiple=True,
+        metavar="GLOB",
+        help="Leave out files matching GLOB (repeatable), e.g. 'README*' or 'drafts/*'.",
+    )(func)
+    return click.option(
+        "--include",
+        multiple=True,
+        metavar="GLOB",
+        help="Take only files matching GLOB (repeatable), e.g. '*.xml'.",
+    )(func)
+
+
+def findings_format_option(func):
+    """``--findings-format``: findings for people or for CI systems."""
+    return click.option(
+        "--findings-format",
+        type=click.Choice(["text", "json", "github", "sarif"]),
+        default="text",
+        show_default=True,
+        help="How findings are printed: text, JSON Lines, GitHub annotations or SARIF 2.1.0.",
+    )(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,6 +116,8 @@ def cli(
 @click.option(
     "-f",
     "--format",
+    "-t",
+    "--to",
     "formats",
     multiple=True,
     metavar="NAME",
@@ -96,6 +126,8 @@ def cli(
 @jobs_option
 @executor_options
 @fail_on_option
+@selection_options
+@findings_format_option
 @click.option(
     "--report",
     "report_path",
@@ -154,6 +186,9 @@ def ingest(
     quarantine: str | None,
     quiet: bool,
     as_json: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    findings_format: str,
 ) -> None:
     """Read every article under SOURCES; export each one to OUTPUT.
 
@@ -178,44 +213,162 @@ def ingest(
         force=force,
         quarantine=quarantine,
         arguments=tuple(sys.argv[1:]),
+        include=include,
+        exclude=exclude,
         **({"max_file_size": max_file_size} if max_file_size else {}),
     )
-    _run_and_exit(state, options, fail_on=fail_on, quiet=quiet, as_json=as_json)
+    _run_and_exit(
+        state,
+        options,
+        fail_on=fail_on,
+        quiet=quiet,
+        as_json=as_json,
+        findings_format=findings_format,
+    )
 
 
 @cli.command()
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @fail_on_option
 @jobs_option
+@selection_options
+@findings_format_option
+@click.option("--from", "reader", metavar="READER", help="Input format of - (standard input).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only findings, no summary line.")
 @json_option("Print the report as JSON.")
-def validate(sources: tuple[str, ...], fail_on: str, jobs: int, quiet: bool, as_json: bool) -> None:
-    """Read and check SOURCES without writing anything; print every finding."""
+def validate(
+    sources: tuple[str, ...],
+    fail_on: str,
+    jobs: int,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    findings_format: str,
+    reader: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Read and check SOURCES without writing anything; print every finding.
+
+    SOURCES are files and folders; - reads one document from standard input.
+    """
     from .ingest import IngestOptions
 
     state = get_state()
-    options = IngestOptions(sources=tuple(sources), output=None, formats=(), jobs=jobs)
-    _run_and_exit(state, options, fail_on=fail_on, quiet=quiet, as_json=as_json, list_all=True)
+    if "-" in sources:
+        if len(sources) > 1:
+            fail("- (standard input) cannot be mixed with other SOURCES")
+        _validate_stdin(state, reader, fail_on, quiet, as_json, findings_format)
+        return
+    options = IngestOptions(
+        sources=tuple(sources),
+        output=None,
+        formats=(),
+        jobs=jobs,
+        include=include,
+        exclude=exclude,
+    )
+    _run_and_exit(
+        state,
+        options,
+        fail_on=fail_on,
+        quiet=quiet,
+        as_json=as_json,
+        findings_format=findings_format,
+        list_all=True,
+    )
+
+
+def _stdin_name(data: bytes) -> str:
+    """A name for standard input whose extension picks a reader: XML, JSON or an article."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return "stdin" + {b"<": ".xml", b"{": ".json"}.get(head, ".txt")
+
+
+def _validate_stdin(
+    state: AppState,
+    reader: str | None,
+    fail_on: str,
+    quiet: bool,
+    as_json: bool,
+    findings_format: str,
+) -> None:
+    from .findings_output import STDIN_NAME, FindingsPrinter
+    from .pipeline import process_data
+
+    try:
+        state.plugins.check_settings(state.config)
+    except CorpusError as exc:
+        fail(exc)
+    data = sys.stdin.buffer.read()
+    result = process_data(
+        data, _stdin_name(data), plugins=state.plugins, config=state.config, reader=reader
+    )
+    if as_json:  # the shape of the ingest report, for one file
+        codes: dict[str, int] = {}
+        for finding in result.findings:
+            codes[finding.code] = codes.get(finding.code, 0) + 1
+        totals = {"files": 1, "ok": 0, "warning": 0, "rejected": 0, "outputs": 0}
+        totals[result.status] += 1
+        echo_json(
+            {
+                "run": {"sources": ["-"], "output": None, "formats": []},
+                "files": [{**result.to_report(), "path": STDIN_NAME}],
+                "totals": {**totals, "codes": dict(sorted(codes.items()))},
+            }
+        )
+    else:
+        printer = FindingsPrinter(findings_format, sources=(), stream=sys.stdout)
+        printer.emit(result.findings, path=STDIN_NAME)
+        printer.close()
+        if not quiet:
+            click.echo(f"{STDIN_NAME}: {result.status}", err=findings_format != "text")
+    worst = max((f.severity.rank for f in result.findings), default=-1)
+    failed = fail_on != "never" and worst >= Severity(fail_on).rank
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 def _run_and_exit(
-    state: AppState, options, *, fail_on: str, quiet: bool, as_json: bool, list_all: bool = False
+    state: AppState,
+    options,
+    *,
+    fail_on: str,
+    quiet: bool,
+    as_json: bool,
+    findings_format: str = "text",
+    list_all: bool = False,
 ) -> None:
-    """Run an ingest, print findings as they come and the summary, exit by ``--fail-on``."""
+    """Run an ingest, print findings as they come and the summary, exit by ``--fail-on``.
+
+    Findings name files as the user can open them. ``validate`` prints every finding on
+    stdout; ``ingest`` prints warnings and errors on stderr; machine formats
+    (``--findings-format``) go to stdout with the summary line on stderr. The progress bar is
+    on stderr and its line is cleared before each finding.
+    """
+    from .findings_output import FindingsPrinter
     from .ingest import run_ingest
 
+    machine = findings_format != "text"
+    progress = show_progress(quiet or as_json)
+    printer = None
+    if not as_json:
+        printer = FindingsPrinter(
+            findings_format,
+            sources=options.sources,
+            stream=sys.stdout if (list_all or machine) else sys.stderr,
+            min_rank=0 if list_all else 1,
+            clear_line=sys.stderr if progress else None,
+        )
+
     def on_result(result) -> None:
-        for finding in result.findings:
-            if list_all or finding.severity.rank >= 1:
-                click.echo(str(finding), err=not list_all)
+        printer.emit(result.findings)
 
     try:
         report = run_ingest(
             options,
             plugins=state.plugins,
             config=state.config,
-            progress=show_progress(quiet or as_json),
-            on_result=None if as_json else on_result,
+            progress=("validating" if list_all else "ingesting") if progress else False,
+            on_result=None if printer is None else on_result,
         )
     except CorpusError as exc:
         fail(exc)
@@ -223,10 +376,12 @@ def _run_and_exit(
     if report.write_problem:
         click.echo(f"corpus: warning: {report.write_problem}", err=True)
     try:
+        if printer is not None:
+            printer.close()
         if as_json:
             echo_json(report.to_dict())
         elif not quiet:
-            click.echo(report.summary_line())
+            click.echo(report.summary_line(), err=machine)
     finally:
         report.cleanup()
     if report.interrupted:  # 130 after Ctrl-C, 143 after SIGTERM: 128 + the signal
@@ -235,8 +390,10 @@ def _run_and_exit(
 
 
 @cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option(
+    "-f",
+    "--format",
     "-t",
     "--to",
     "fmt",
@@ -246,26 +403,48 @@ def _run_and_exit(
     help="Output format (see `corpus formats`).",
 )
 @click.option("--from", "reader", metavar="READER", help="Input format (default: by extension).")
-def convert(file: str, fmt: str, reader: str | None) -> None:
-    """Convert one FILE to another format, on stdout. Findings go to stderr."""
-    from .pipeline import process_path
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write here (atomically) instead of standard output.",
+)
+def convert(file: str, fmt: str, reader: str | None, output: str) -> None:
+    """Convert one FILE (- for standard input) to another format. Findings go to stderr."""
+    from .findings_output import STDIN_NAME, FindingsPrinter
+    from .pipeline import process_data, process_path
 
     state = get_state()
     if fmt not in state.plugins.exporters:
         fail(f"unknown format {fmt!r}; known: {', '.join(state.plugins.exporters.names())}")
-    result = process_path(
-        file,
-        Path(file).name,
-        plugins=state.plugins,
-        config=state.config,
-        formats=(fmt,),
-    )
-    for finding in result.findings:
-        click.echo(str(finding), err=True)
+    try:
+        state.plugins.check_settings(state.config)
+    except CorpusError as exc:
+        fail(exc)
+    common = {"plugins": state.plugins, "config": state.config, "formats": (fmt,)}
+    if file == "-":
+        data = sys.stdin.buffer.read()
+        result = process_data(data, _stdin_name(data), reader=reader, **common)
+        shown = STDIN_NAME
+    else:
+        result = process_path(file, Path(file).name, reader=reader, **common)
+        shown = file
+    printer = FindingsPrinter("text", sources=(), stream=sys.stderr)
+    printer.emit(result.findings, path=shown)
     if fmt not in result.outputs:
         sys.exit(EXIT_FINDINGS)
-    sys.stdout.buffer.write(result.outputs[fmt])
-    sys.stdout.buffer.flush()
+    if output == "-":
+        sys.stdout.buffer.write(result.outputs[fmt])
+        sys.stdout.buffer.flush()
+        return
+    from .outputs import write_atomic
+
+    try:
+        write_atomic(Path(output), result.outputs[fmt])
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
 @cli.command(name="plugins")

@@ -43,6 +43,42 @@ def _plugins_table(data: Mapping[str, Any], where: str) -> dict[str, dict[str, A
     return out
 
 
+#: Top-level tables a settings file may have (``[tool.corpus]`` holds the same).
+KNOWN_TABLES = frozenset({"plugins"})
+
+
+def _check_top_level(data: Mapping[str, Any], candidate: Path) -> None:
+    """An unknown top-level table or key (a typo such as ``[plugin.x]``) is CONFIG_ERROR."""
+    for name in data:
+        if name in KNOWN_TABLES:
+            continue
+        import difflib
+
+        from .settings import locate
+
+        close = difflib.get_close_matches(name, sorted(KNOWN_TABLES), n=1, cutoff=0.6)
+        hint = f"; did you mean [{close[0]}]?" if close else ""
+        pyproject = candidate.name == "pyproject.toml"
+        where = "tool.corpus." if pyproject else ""
+        prefix = ["tool", "corpus"] if pyproject else []
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        line = None
+        for i, row in enumerate(text.splitlines(), 1):
+            if row.strip().startswith(("[" + where + name, name)):
+                line = i
+                break
+        line = line or locate(text, [*prefix, name])
+        raise ConfigError(
+            f"unknown settings table [{where}{name}]{hint} (known: "
+            f"{', '.join(sorted(KNOWN_TABLES))}; plugin settings go in [{where}plugins.NAME])",
+            path=str(candidate),
+            line=line,
+        )
+
+
 def load_config(path: str | Path | None = None, *, start: str | Path = ".") -> Config:
     """Load settings from ``path``, else ``corpus.toml`` or ``pyproject.toml`` in ``start``.
 
@@ -73,5 +109,6 @@ def load_config(path: str | Path | None = None, *, start: str | Path = ".") -> C
             data = data.get("tool", {}).get("corpus")
             if data is None:
                 continue
+        _check_top_level(data, candidate)
         return Config(plugins=_plugins_table(data, str(candidate)), source=str(candidate))
     return Config()

@@ -98,6 +98,14 @@ class Exporter:
     def export(self, document: Document) -> bytes:
         raise NotImplementedError
 
+    def dropped(self, document: Document) -> list[Finding]:
+        """What ``export`` cannot carry of ``document``, as ``CONTENT_DROPPED`` warnings.
+
+        The default is nothing. An exporter whose format cannot hold some content (markup,
+        tables...) says so here, so a loss is reported, never silent.
+        """
+        return []
+
 
 def _describe(obj: Any) -> dict[str, Any]:
     out = {

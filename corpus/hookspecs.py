@@ -67,6 +67,18 @@ def register_executors(register: Callable[[Any], None]) -> None:
     """
 
 
+@hookspec
+def register_settings(register: Callable[..., None]) -> None:
+    """Declare this plugin's settings so they are checked before any file is read.
+
+    :param register: ``register(table, {key: type or corpus.settings.Setting})``; ``table`` is
+        the name under ``[plugins.TABLE]``.
+
+    An unknown key, or a value of the wrong type, is then ``CONFIG_ERROR`` naming the file and
+    line (exit 2), instead of a failure on every document.
+    """
+
+
 @hookspec(firstresult=True)
 def document_key(document: Document, path: str) -> str | None:
     """Return the stable identity of a document, or None to leave the default.

@@ -45,6 +45,7 @@ from .pipeline import (
 )
 from .plugins import Plugins, PluginSpec
 from .report import IngestReport
+from .selection import select_inputs
 from .shards import run_shards
 from .workers import WorkerDied, WorkerError, WorkerPool, default_context
 
@@ -86,6 +87,9 @@ class IngestOptions:
     executor: str = "local"
     scheduler: str | None = None
     workers: int | None = None
+    #: ``--include`` / ``--exclude`` glob patterns (see :mod:`corpus.selection`).
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 # -- processing ------------------------------------------------------------------------------
@@ -164,7 +168,7 @@ def run_ingest(
     *,
     plugins: Plugins,
     config: Config,
-    progress: bool = False,
+    progress: bool | str = False,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
     """Ingest ``options.sources``; returns the report (already written if a path applies).
@@ -175,6 +179,7 @@ def run_ingest(
     itself fails part way (a full disk, a bug): the store run is then recorded ``failed``
     with no tombstones, and the report, marked ``failed``, is still written.
     """
+    plugins.check_settings(config)  # before any file is read: CONFIG_ERROR, not N failures
     _check_paths(options)
     for fmt in options.formats:
         plugins.exporters.get(fmt)  # unknown formats fail before any work
@@ -201,7 +206,7 @@ def run_ingest(
             code="RUN_FAILED",
         ) from None
     try:
-        store_run = _open_store_run(options)
+        store_run = _open_store_run(options, plugins, config)
     except BaseException:
         report.cleanup()
         raise
@@ -547,7 +552,11 @@ def _pending(
     Archives (WARC) are listed record by record (:mod:`corpus.archives`); a record already
     stored as any version of its document is skipped the same way.
     """
-    listed = expand_archives(iter_inputs(options.sources), plugins.readers, options.max_file_size)
+    listed = expand_archives(
+        select_inputs(options.sources, options.include, options.exclude),
+        plugins.readers,
+        options.max_file_size,
+    )
     for item in listed:
         if stop["now"]:
             return
@@ -586,19 +595,24 @@ def _pending(
         yield item
 
 
-def _open_store_run(options: IngestOptions) -> Any:
+def _open_store_run(options: IngestOptions, plugins: Plugins, config: Config) -> Any:
     if not options.store:
         return None
+    from .fingerprint import pipeline_fingerprint
     from .store import Store
 
+    pipeline = pipeline_fingerprint(plugins, config, options.formats)
     store = Store.open(options.store)
     try:
         run = store.begin_run(
-            roots=[os.path.abspath(s) for s in options.sources], arguments=options.arguments
+            roots=[os.path.abspath(s) for s in options.sources],
+            arguments=options.arguments,
+            pipeline=pipeline,
         )
     except BaseException:
         store.close()
         raise
+    run.tombstones = not (options.include or options.exclude)
     return _StoreRun(store, run)
 
 
@@ -624,6 +638,15 @@ class _StoreRun:
     def record(self, root: str, result: FileResult, *, any_version: bool = False) -> str:
         return self.run.record(root, result, any_version=any_version)
 
+    def pipeline_summary(self) -> dict[str, Any]:
+        """This run's pipeline fingerprint, and how many unchanged files it made run again."""
+        previous = self.run.previous_pipeline()
+        return {
+            "fingerprint": self.run.pipeline,
+            "changed": previous is not None and previous != self.run.pipeline,
+            "reprocessed": self.run.pipeline_changed,
+        }
+
     def finish(self, *, interrupted: bool) -> dict[str, int]:
         return self.run.finish(interrupted=interrupted)
 
@@ -635,12 +658,16 @@ class _StoreRun:
         self.store.close()
 
 
-def _progress_bar(options: IngestOptions, progress: bool) -> Any:
+def _progress_bar(options: IngestOptions, progress: bool | str) -> Any:
+    """A bar on stderr (stdout stays for findings and data); ``progress`` may be its label."""
     if not progress:
         return None
+    import sys
+
     import click
 
-    total = sum(1 for _ in iter_inputs(options.sources))
-    bar = click.progressbar(length=total, label="ingesting", file=None, show_pos=True)
+    label = progress if isinstance(progress, str) else "ingesting"
+    total = sum(1 for _ in select_inputs(options.sources, options.include, options.exclude))
+    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
     bar.__enter__()
     return bar

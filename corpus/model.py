@@ -120,6 +120,100 @@ def _spans(value: Any) -> tuple[Span, ...]:
     return tuple(sorted(value, key=_span_order))
 
 
+def _check_spans(spans: tuple[Span, ...], text: str, what: str) -> None:
+    for span in spans:
+        if span.end > len(text):
+            raise ValueError(
+                f"span {span.kind} {span.start}..{span.end} is past the end of its {what} "
+                f"({len(text)} characters)"
+            )
+
+
+#: Table row sections, in the order a table holds them.
+ROW_SECTIONS = ("head", "body", "foot")
+#: Between the cells of a table row, and between its rows, in a table block's ``text``.
+CELL_SEPARATOR = "\t"
+ROW_SEPARATOR = "\n"
+
+
+@attrs.frozen
+class Cell:
+    """One table cell: its text and inline spans; ``header`` for a heading cell (``th``).
+
+    ``attributes`` keeps layout attributes such as ``colspan``, ``rowspan`` or ``align``.
+    """
+
+    text: str
+    header: bool = False
+    spans: tuple[Span, ...] = attrs.field(default=(), converter=_spans)
+    attributes: dict[str, str] = attrs.field(factory=dict, converter=_freeze_mapping, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.spans:
+            _check_spans(self.spans, self.text, "cell")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": self.text}
+        if self.header:
+            out["header"] = True
+        if self.spans:
+            out["spans"] = [s.to_dict() for s in self.spans]
+        if self.attributes:
+            out["attributes"] = dict(self.attributes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Cell:
+        return cls(
+            text=data["text"],
+            header=bool(data.get("header", False)),
+            spans=tuple(Span.from_dict(s) for s in data.get("spans", ())),
+            attributes=data.get("attributes") or {},
+        )
+
+
+def _cells(value: Any) -> tuple[Cell, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Row:
+    """One table row: its cells, and the section it belongs to (head, body or foot)."""
+
+    cells: tuple[Cell, ...] = attrs.field(default=(), converter=_cells)
+    section: str = "body"
+
+    def __attrs_post_init__(self) -> None:
+        if self.section not in ROW_SECTIONS:
+            raise ValueError(f"row section {self.section!r} is not one of {ROW_SECTIONS}")
+
+    @property
+    def text(self) -> str:
+        return CELL_SEPARATOR.join(cell.text for cell in self.cells)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"cells": [c.to_dict() for c in self.cells]}
+        if self.section != "body":
+            out["section"] = self.section
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Row:
+        return cls(
+            cells=tuple(Cell.from_dict(c) for c in data.get("cells", ())),
+            section=data.get("section", "body"),
+        )
+
+
+def table_text(rows: tuple[Row, ...] | list[Row]) -> str:
+    """The plain text of a table: cells separated by a tab, rows by a line break."""
+    return ROW_SEPARATOR.join(row.text for row in rows)
+
+
+def _rows(value: Any) -> tuple[Row, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Block:
     """One paragraph of body text, where it came from, and its inline spans.
@@ -128,6 +222,10 @@ class Block:
     kind ``timestamp``, ``caption``, ``credit`` or ``subheadline`` rather than drop it.
     ``line_start``/``line_end`` are 1-based line numbers in the source file (inclusive), or
     None when the block did not come from a line-oriented source.
+
+    A table is a block of kind ``table`` with ``rows`` (make one with :meth:`table`): its
+    ``text`` is :func:`table_text` of the rows, so plain-text consumers (diff, search, word
+    counts) see the cells; the spans of a table live in its cells.
     """
 
     text: str
@@ -135,16 +233,29 @@ class Block:
     line_start: int | None = None
     line_end: int | None = None
     spans: tuple[Span, ...] = attrs.field(default=(), converter=_spans)
+    rows: tuple[Row, ...] = attrs.field(default=(), converter=_rows)
 
     def __attrs_post_init__(self) -> None:
-        if not self.spans:
-            return
-        for span in self.spans:
-            if span.end > len(self.text):
-                raise ValueError(
-                    f"span {span.kind} {span.start}..{span.end} is past the end of its block "
-                    f"({len(self.text)} characters)"
-                )
+        if self.spans:
+            _check_spans(self.spans, self.text, "block")
+        if self.rows:
+            if self.spans:
+                raise ValueError("a table block keeps its spans in its cells, not on the block")
+            if self.text != table_text(self.rows):
+                raise ValueError("a table block's text must be table_text(rows); use Block.table")
+
+    @classmethod
+    def table(
+        cls,
+        rows: tuple[Row, ...] | list[Row],
+        *,
+        kind: str = "table",
+        line_start: int | None = None,
+        line_end: int | None = None,
+    ) -> Block:
+        """A table block: its text is derived from the rows."""
+        rows = tuple(rows)
+        return cls(table_text(rows), kind, line_start, line_end, (), rows)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text, "kind": self.kind}
@@ -152,6 +263,8 @@ class Block:
             out["lines"] = [self.line_start, self.line_end]
         if self.spans:
             out["spans"] = [s.to_dict() for s in self.spans]
+        if self.rows:
+            out["rows"] = [r.to_dict() for r in self.rows]
         return out
 
     @classmethod
@@ -163,6 +276,7 @@ class Block:
             line_start=lines[0],
             line_end=lines[1],
             spans=tuple(Span.from_dict(s) for s in data.get("spans", ())),
+            rows=tuple(Row.from_dict(r) for r in data.get("rows", ())),
         )
 
 
@@ -264,6 +378,9 @@ class Document:
                     b.kind,
                     [[s.start, s.end, s.kind, sorted(s.attributes.items())] for s in b.spans],
                 ]
+                # Rows only when there are some: hashes of table-less documents stay as
+                # they were before tables were part of the model.
+                + ([_rows_key(b.rows)] if b.rows else [])
                 for b in self.blocks
             ],
         ]
@@ -278,6 +395,24 @@ class Document:
             digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
             object.__setattr__(self, "_content_hash", digest.hexdigest())
         return self._content_hash
+
+
+def _rows_key(rows: tuple[Row, ...]) -> list[Any]:
+    return [
+        [
+            row.section,
+            [
+                [
+                    c.text,
+                    c.header,
+                    [[s.start, s.end, s.kind, sorted(s.attributes.items())] for s in c.spans],
+                    sorted(c.attributes.items()),
+                ]
+                for c in row.cells
+            ],
+        ]
+        for row in rows
+    ]
 
 
 def canonical_json(data: Any) -> str:

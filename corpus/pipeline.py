@@ -350,7 +350,11 @@ def process_data(
     if status != STATUS_REJECTED:
         for fmt in formats:
             try:
-                outputs[fmt] = plugins.exporters.get(fmt).export(document)
+                exporter = plugins.exporters.get(fmt)
+                outputs[fmt] = exporter.export(document)
+                dropped = getattr(exporter, "dropped", None)
+                if dropped is not None:
+                    findings.extend(f for f in dropped(document) if f not in findings)
             except CorpusError as exc:
                 findings.append(_rejection(exc, rel))
             except Exception as exc:
@@ -373,6 +377,7 @@ def process_path(
     fail_fast: bool = False,
     max_file_size: int | None = DEFAULT_MAX_FILE_SIZE,
     plugin_timeout: float | None = None,
+    reader: str | None = None,
 ) -> FileResult:
     """:func:`process_data` on a file, with unreadable files reported, not raised."""
     try:
@@ -387,4 +392,5 @@ def process_path(
         formats=formats,
         fail_fast=fail_fast,
         plugin_timeout=plugin_timeout,
+        reader=reader,
     )

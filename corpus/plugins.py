@@ -208,6 +208,10 @@ class Plugins:
                 f"cannot import plugin module {module!r}: {exc}. Is it installed, and on the "
                 "Python path?"
             ) from exc
+        if self.pm.is_registered(obj):
+            # ``--plugin MOD`` for a module an entry point (or an earlier --plugin) already
+            # loaded: the same module is one plugin, registered once.
+            return
         self.register(obj, name=name, origin=origin, version=version)
 
     def _load_entry_points(self) -> None:
@@ -250,6 +254,14 @@ class Plugins:
         distribution: str | None = None,
     ) -> str:
         """Register a plugin object (module, class or instance); returns its name."""
+        if name is not None and self.pm.has_plugin(name):
+            origin_before = self._origins.get(name, ("another plugin", None, None, None))
+            raise PluginError(
+                f"cannot register plugin {name!r}: a plugin of that name is already loaded "
+                f"({origin_before[0]}, {origin_before[2] or 'unknown module'}); give this one "
+                "another name or disable the other with --disable-plugin",
+                plugin=name,
+            )
         try:
             registered = self.pm.register(plugin, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
@@ -315,6 +327,16 @@ class Plugins:
             self._collect("register_executors", registry)
             self._executors = dict(registry.items)
         return self._executors
+
+    def check_settings(self, config: Config) -> None:
+        """Raise ``CONFIG_ERROR`` for unknown tables or keys and badly typed values in
+        ``config`` (see :mod:`corpus.settings`); call it before reading any file."""
+        if not config.plugins:
+            return
+        from .settings import SettingsRegistry, check_settings
+
+        registry = self._collect("register_settings", SettingsRegistry())
+        check_settings(config, registry, [info.name for info in self.describe()])
 
     # -- per-document hooks ----------------------------------------------------------------
 

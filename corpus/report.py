@@ -47,6 +47,8 @@ class IngestReport:
         self.totals: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.store_counts: dict[str, int] | None = None
+        #: With a store: the pipeline fingerprint and the files it made run again.
+        self.pipeline: dict[str, Any] | None = None
         #: Temporary files of killed runs removed from the output folders this run wrote to.
         self.stale_temps_removed = 0
         self._worst = -1
@@ -113,6 +115,7 @@ class IngestReport:
                 else None
             ),
             "stale_temps_removed": self.stale_temps_removed,
+            **({"pipeline": self.pipeline} if self.pipeline is not None else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,6 +168,11 @@ class IngestReport:
             line += (
                 f"; store: {s.get('new', 0)} new, {s.get('changed', 0)} changed, "
                 f"{s.get('unchanged', 0)} unchanged, {s.get('removed', 0)} removed"
+            )
+        if self.pipeline and self.pipeline.get("reprocessed"):
+            line += (
+                f"; {self.pipeline['reprocessed']} unchanged files processed again: the pipeline "
+                "changed (plugins, their versions or settings, or the formats asked for)"
             )
         if self.stale_temps_removed:
             n = self.stale_temps_removed

@@ -156,6 +156,19 @@ def check_mojibake(doc: Document) -> Iterator[Finding]:
 
 
 @hookimpl
+def register_settings(register) -> None:
+    from .settings import Setting
+
+    register(
+        PLUGIN,
+        {
+            "min_body_words": Setting(int, minimum=0, help="SHORT_BODY below this many words"),
+            "future_days": Setting(int, minimum=0, help="FUTURE_DATE beyond today plus this"),
+        },
+    )
+
+
+@hookimpl
 def validate(document: Document, config: Config) -> list[Finding]:
     settings = config.plugin_settings(PLUGIN)
     today = dt.date.fromisoformat(config.today) if config.today else dt.date.today()

@@ -101,9 +101,21 @@ def assert_golden(data: bytes, golden: Path, what: str) -> bytes:
 
 
 def pip_install_private(project: Path, site: Path) -> Path:
-    """pip-install ``project`` (offline, no deps) into ``site``, not into the test environment."""
+    """pip-install ``project`` (offline, no deps) into ``site``, not into the test environment.
+
+    pip builds a local folder in place, leaving ``*.egg-info`` and ``build/`` beside the
+    sources; a copy is built instead, so the project's folders stay as they are in git.
+    """
+    import shutil
     import subprocess
     import sys
+    import tempfile
+
+    copy = Path(tempfile.mkdtemp(prefix="corpus-build-", dir=site.parent)) / project.name
+    shutil.copytree(
+        project, copy, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__")
+    )
+    project = copy
 
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",

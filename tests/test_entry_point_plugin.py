@@ -73,3 +73,21 @@ def test_entry_point_plugin_is_listed_with_its_version(installed_stamp, tmp_path
 def test_disabled_entry_point_plugin_does_not_run(installed_stamp, tmp_path):
     annotations = _ingest_seed_annotations(installed_stamp, tmp_path, "--disable-plugin", "stamp")
     assert "stamp" not in annotations
+
+
+def test_plugin_option_for_an_installed_module_loads_it_once(installed_stamp, tmp_path):
+    """``--plugin MOD`` (or CORPUS_PLUGINS) for a module an entry point loads: one plugin."""
+    proc = _corpus(installed_stamp, "--plugin", "corpus_stamp", "plugins", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    names = [row["name"] for row in json.loads(proc.stdout)]
+    assert names.count("stamp") == 1 and "corpus_stamp" not in names
+    annotations = _ingest_seed_annotations(
+        installed_stamp, tmp_path, "--plugin", "corpus_stamp", "--plugin", "corpus_stamp"
+    )
+    assert annotations["stamp"]["stamped_by"] == "corpus-stamp"
+
+
+def test_building_a_plugin_leaves_its_folder_clean(installed_stamp):
+    project = FIXTURES / "plugins" / "corpus-stamp"
+    assert not [p.name for p in project.iterdir() if p.name.endswith(".egg-info")]
+    assert not (project / "build").exists()

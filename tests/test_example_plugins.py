@@ -14,6 +14,8 @@ import venv
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from corpus import hookimpl
 from corpus.testing import CorpusCLI, assert_valid_nitf, finding_codes, run_pipeline
@@ -22,7 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = ROOT / "plugins"
 EXAMPLES = {
     "quotes": ("corpus-quotes", "corpus_quotes", ["enrich"]),
-    "readability": ("corpus-readability", "corpus_readability", ["enrich", "validate"]),
+    "readability": (
+        "corpus-readability",
+        "corpus_readability",
+        ["enrich", "register_settings", "validate"],
+    ),
     "markdown": ("corpus-markdown", "corpus_markdown", ["register_commands", "register_exporters"]),
 }
 NITF_NS = "{http://iptc.org/std/NITF/2006-10-18/}"
@@ -196,9 +202,12 @@ def test_readability_bad_setting_is_reported_through_the_cli(
     (tmp_path / "corpus.toml").write_text("[plugins.readability]\nmax_sentence_words = 0\n")
     runner = CorpusCLI(("readability", example_modules["readability"]), cwd=tmp_path)
     result = runner.run("validate", str(seed))
-    assert result.exit_code == 1
-    assert "PLUGIN_FAILED [readability]" in result.stdout
-    assert "max_sentence_words must be a positive integer" in result.stdout
+    # Checked before any file is read: one CONFIG_ERROR with file and line, exit 2, not a
+    # PLUGIN_FAILED on every document.
+    assert result.exit_code == 2, result.stderr
+    assert "corpus.toml:2: CONFIG_ERROR: " in result.stderr
+    assert "max_sentence_words must be an integer (at least 1), not 0" in result.stderr
+    assert "PLUGIN_FAILED" not in result.stdout + result.stderr
 
 
 def test_examples_together_on_the_seed(example_modules, seed) -> None:
@@ -349,3 +358,83 @@ def test_installed_plugin_command_and_disabling(plugin_venv: Path, tmp_path: Pat
 
     proc = _corpus(plugin_venv, tmp_path, "--disable-plugin", "markdown", "md-preview", str(seed))
     assert proc.returncode == 2  # the command is gone with its plugin
+
+
+_TEXT = st.lists(
+    st.sampled_from(
+        ["The", "cat", "U.S.", "don't", "co-op", "3.5", "“Yes.”", "(no)", "—", "Él", "[A"]
+    )
+    | st.sampled_from([" ", "  ", ". ", "! ", "? ", ".” ", "\n", ", ", "?! ", ".) ", ".’ ", "] "]),
+    max_size=40,
+).map("".join)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(_TEXT, min_size=1, max_size=3))
+def test_readability_fast_analysis_equals_splitting_then_counting(example_modules, texts):
+    """The fast scan (sentence ends, then words per sentence) agrees with the plain definition."""
+    readability = example_modules["readability"]
+    blocks = tuple((text, n) for n, text in enumerate(texts))
+    found, all_words = readability._analysis.__wrapped__(blocks)
+    expected = [
+        (n, len(readability.words(s))) for n, text in enumerate(texts)
+        for s in readability.sentences(text)
+    ]  # fmt: skip
+    assert [(line, count) for line, _, count in found] == expected
+    assert all_words == [w for text in texts for w in readability.words(text)]
+
+
+def _people_reference(quotes, text, known):
+    """corpus-quotes' find_people as first written: every capitalised run, in order."""
+    for run in quotes._RUN_RE.finditer(text):
+        words = list(quotes._WORD_RE.finditer(run.group()))
+        titles = [i for i, w in enumerate(words) if w.group() in quotes._TITLES]
+        titled = bool(titles)
+        if titles:
+            words = words[titles[-1] + 1 :]
+        while words and words[0].group() in quotes._LEADING:
+            words.pop(0)
+        if not words or len(words) > 3:
+            continue
+        names = [w.group() for w in words]
+        if any(n in quotes._NON_PERSON for n in names):
+            continue
+        start = run.start() + words[0].start()
+        end = run.start() + words[-1].end()
+        if len(names) == 1:
+            full = known.get(names[0])
+            if full is None and not titled:
+                continue
+            yield start, end, full or names[0]
+            continue
+        if titled or quotes._APPOSITION_RE.match(text[end:]) or " ".join(names) in known.values():
+            full = " ".join(names)
+            known.setdefault(names[-1], full)
+            yield start, end, full
+
+
+_NAMES_TEXT = st.lists(
+    st.sampled_from(
+        ["Vladimir", "Putin", "Mr", "The", "Kremlin", "Anna", "Smith", "McDonald", "Jean-Luc",
+         "said", "he", "met", ", a", "Friday", "Former", "Olaf", "Scholz"]
+    )
+    | st.sampled_from([" ", " ", ". ", ", ", "\u00a0", "-"]),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(_NAMES_TEXT, min_size=1, max_size=3))
+@example(texts=["Vladimir Putin, a former spy. Then Putin said", "Putin met Mr Smith. Smith"])
+def test_quotes_fast_people_scan_equals_the_plain_one(example_modules, texts):
+    quotes = example_modules["quotes"]
+    fast_known: dict[str, str] = {}
+    plain_known: dict[str, str] = {}
+    for text in texts:  # one document: names known from earlier paragraphs carry over
+        fast = list(quotes.find_people(text, fast_known))
+        assert fast == list(_people_reference(quotes, text, plain_known)), text
+        assert fast_known == plain_known

@@ -503,7 +503,7 @@ def test_plugins_json_lists_builtins_with_hooks(run_cli):
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert rows["article"]["origin"] == "built-in"
     assert "register_readers" in rows["article"]["hooks"]
-    assert rows["validators"]["hooks"] == ["validate"]
+    assert rows["validators"]["hooks"] == ["register_settings", "validate"]
 
 
 def test_no_progress_bar_when_piped(run_cli, tmp_path):

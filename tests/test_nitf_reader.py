@@ -67,7 +67,9 @@ def test_fishing_sample_maps_fields_and_keeps_the_rest(standards, plugins):
     assert doc.dateline == "Newport News, VA"
     assert doc.keywords == ("fishing", "lures", "tides")
     assert doc.urgency == 3
-    first = doc.blocks[0]
+    caption, producer, first = doc.blocks[:3]
+    assert (caption.kind, producer.kind) == ("media-caption", "media-producer")
+    assert producer.text == "Karben"
     (org,) = first.spans
     assert first.text[org.start : org.end] == "Acme Boat Company"
     assert (org.kind, org.attributes) == ("org", {"value": "acm", "idsrc": "iptc.org"})
@@ -78,8 +80,15 @@ def test_fishing_sample_maps_fields_and_keeps_the_rest(standards, plugins):
     assert kept["head_title"] == "Norfolk Weather and Tide Updates"
     assert kept["byline_titles"] == ["NITF Network News Online"]
     unmapped = "".join(item["xml"] for item in kept["unmapped"])
-    for element in ("<tobject", "<media", "<revision-history", "<body.end", "<evloc"):
+    for element in ("<tobject", "<revision-history", "<evloc"):
         assert element in unmapped
+    assert (doc.blocks[-1].kind, doc.blocks[-1].text) == (
+        "tagline",
+        "Stewart Klometers contributed to this article.",
+    )
+    (media,) = [c for c in kept["containers"] if c["element"] == "media"]
+    assert media["references"][0]["source"] == "high-tide.jpg"
+    assert media["blocks"] == [0, 2]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +147,8 @@ def test_inline_markup_fixture(fixtures_dir, plugins):
     assert doc.abstract == "First abstract paragraph.\n\nSecond one."
     assert doc.byline == "By Ada Lovelace"  # the comma before byttl is a separator
     assert doc.dateline == "LONDON, March 1"
-    first, link, preserved, crosshead, lead = doc.blocks
+    first, link, preserved, crosshead, lead, table = doc.blocks
+    assert table.kind == "table" and table.rows[0].cells[0].text == "kept as XML"
     marked = {s.kind: first.text[s.start : s.end] for s in first.spans}
     assert marked == {
         "person": "Ada",
@@ -153,8 +163,7 @@ def test_inline_markup_fixture(fixtures_dir, plugins):
     assert {s.kind for s in link.spans} == {"link", "chron"}
     assert preserved.text == "Kept  exactly:\ntwo lines."
     assert (crosshead.kind, lead.kind) == ("subheadline", "lead")
-    unmapped = doc.annotations["nitf-reader"]["unmapped"]
-    assert any("kept as XML" in item["xml"] for item in unmapped)
+    assert "unmapped" not in doc.annotations["nitf-reader"]  # the table is in the model now
 
 
 def test_latin1_bytes_are_decoded_by_their_declaration(fixtures_dir, plugins):

@@ -125,8 +125,19 @@ def test_installed_guide_plugin_is_listed(installed_guide_plugin: Path, tmp_path
     rows = {row["name"]: row for row in json.loads(proc.stdout)}
     assert rows["headline"]["origin"] == "entry point"
     assert rows["headline"]["version"] == "0.1.0"
-    assert rows["headline"]["hooks"] == ["enrich", "validate"]
+    assert rows["headline"]["hooks"] == ["enrich", "register_settings", "validate"]
     assert rows["headline"]["enabled"] is True
+
+
+@pytest.mark.slow
+def test_guide_plugin_settings_are_checked(installed_guide_plugin: Path, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(" date 2024-05-01 Short\n\nBody.\n", encoding="utf-8")
+    (tmp_path / "corpus.toml").write_text("[plugins.headline]\nmax_word = 20\n")
+    proc = _corpus(installed_guide_plugin, tmp_path, "validate", "a.txt")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert (
+        "corpus.toml:2: CONFIG_ERROR" in proc.stderr and "did you mean 'max_words'" in proc.stderr
+    )
 
 
 @pytest.mark.slow
@@ -184,4 +195,4 @@ def test_the_guides_own_tests_pass(
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"\b5 passed\b", proc.stdout), proc.stdout
+    assert re.search(r"\b6 passed\b", proc.stdout), proc.stdout

@@ -14,7 +14,7 @@ from corpus.exporters.nitf import NITF_NS, build_nitf_tree
 from corpus.model import Block, Document, Span
 from corpus.pipeline import read_bytes
 from corpus.plugins import Plugins, PluginSpec
-from corpus.readers.nitf import BLOCK_KINDS, INLINE_KINDS
+from corpus.readers.nitf import BLOCK_KINDS, INLINE_KINDS, MEDIA_TEXT
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,10 @@ def _inline_markup(element: etree._Element) -> list[tuple[str, str]]:
     ]
 
 
+#: body.content elements that hold a block's text.
+TEXT_BLOCKS = {*BLOCK_KINDS, *MEDIA_TEXT}
+
+
 def test_nitf_samples_round_trip_to_valid_nitf(standards, plugins, nitf_schema):
     """Sample -> model -> NITF: valid, with the input's paragraph texts and inline markup."""
     for path in sorted((standards / "nitf" / "samples").glob("*.xml")):
@@ -68,13 +72,20 @@ def test_nitf_samples_round_trip_to_valid_nitf(standards, plugins, nitf_schema):
             e
             for e in source.iter()
             if isinstance(e.tag, str)
-            and etree.QName(e).localname in BLOCK_KINDS
+            and etree.QName(e).localname in TEXT_BLOCKS
             and "body.content" in [etree.QName(a).localname for a in e.iterancestors()]
             and "note" not in [etree.QName(a).localname for a in e.iterancestors()]
             and "".join(e.itertext()).strip()
         ]
-        out_ps = tree.findall(f".//{{{NITF_NS}}}body.content/{{{NITF_NS}}}p")
-        # Every block of the input (p, li, hl2...) is a paragraph of the output, in order.
+        out_ps = [
+            e
+            for e in tree.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.content").iter()
+            if isinstance(e.tag, str) and etree.QName(e).localname in TEXT_BLOCKS
+        ]
+        # Every block of the input (p, li, hl2...) is the same element of the output, in order.
+        assert [etree.QName(e).localname for e in source_ps] == [
+            etree.QName(e).localname for e in out_ps
+        ], path.name
         assert [" ".join("".join(p.itertext()).split()) for p in source_ps] == [
             " ".join("".join(p.itertext()).split()) for p in out_ps
         ], path.name

@@ -61,7 +61,8 @@ def test_store_defaults_to_the_environment(run_cli, db, monkeypatch):
 def test_ls_shows_removed_documents_with_their_state(run_cli, db):
     result = run_cli("ls", "--store", db)
     assert result.exit_code == 0
-    lines = result.output.splitlines()
+    header, *lines = result.output.splitlines()
+    assert header.split() == ["STATE", "VER", "UPDATED", "KEY", "TITLE"]
     assert len(lines) == 2
     assert lines[0].startswith("removed  v1") and "sport/final  Cup final tonight" in lines[0]
     assert lines[1].startswith("present  v2") and "world/duma  The Duma votes again" in lines[1]

@@ -254,3 +254,14 @@ def test_pytest_plugin_fixtures(pytester: pytest.Pytester, standards: Path, monk
     )
     result = pytester.runpytest_subprocess(*_plugin_args(), "-q")
     result.assert_outcomes(passed=2)
+
+
+def test_assert_valid_nitf_skips_with_a_reason_without_schemas(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("CORPUS_STANDARDS", str(tmp_path))
+    monkeypatch.delenv("CORPUS_REQUIRE_STANDARDS", raising=False)
+    with pytest.raises(pytest.skip.Exception) as info:
+        assert_valid_nitf(b"<nitf/>")
+    assert "CORPUS_STANDARDS" in str(info.value) and "iptc/newsml-g2" in str(info.value)
+    monkeypatch.setenv("CORPUS_REQUIRE_STANDARDS", "1")
+    with pytest.raises(FileNotFoundError, match="CORPUS_STANDARDS"):
+        assert_valid_nitf(b"<nitf/>")

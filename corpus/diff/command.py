@@ -54,7 +54,24 @@ def _read_file(path: str, plugins):
 def _load(spec: str, store: str | None, plugins):
     if os.path.isfile(spec):
         return _read_file(spec, plugins)
+    if _looks_like_a_file(spec):
+        # a.txt, ./a, dir/b.xml: the user meant a file; "no document in the store" would
+        # send them looking in the wrong place.
+        from ..errors import NotFound
+
+        raise NotFound("the file does not exist", code="FILE_NOT_FOUND", path=spec)
     return _store_functions("load_version")(spec, store)
+
+
+def _looks_like_a_file(spec: str) -> bool:
+    """A path with a file extension, or starting ./ ../ / ~: not a store KEY[@N]."""
+    if spec.startswith(("./", "../", "/", "~", ".\\")) or os.sep != "/" and os.sep in spec:
+        return True
+    name = spec.rsplit("/", 1)[-1]
+    if "@" in name:
+        return False
+    stem, dot, extension = name.rpartition(".")
+    return bool(dot and stem and extension.isalnum() and not extension.isdigit())
 
 
 @click.command("diff")

@@ -45,12 +45,23 @@ def _value(value: Any) -> str:
 
 def _block_line(block: Block) -> str:
     """One block as the encoder writes its dict; plain paragraphs (the bulk) without it."""
-    if block.spans:
+    if block.spans or block.rows:
         return _dumps(block.to_dict())
     line = f'{{"text": {_string(block.text)}, "kind": {_string(block.kind)}'
     if block.line_start is not None:
         line += f', "lines": [{_value(block.line_start)}, {_value(block.line_end)}]'
     return line + "}"
+
+
+def _annotation_values(annotations: dict[str, Any]) -> dict[str, Any]:
+    """Annotations ready for :func:`_mapping`: plugin names as strings, values as given.
+
+    Each value is written by the C encoder, which turns tuples into lists and non-string keys
+    into strings exactly as a ``json.dumps``/``json.loads`` round trip would, without it.
+    """
+    if all(type(key) is str for key in annotations):
+        return annotations
+    return json.loads(json.dumps(annotations))
 
 
 def _mapping(items: dict[str, Any]) -> str:
@@ -74,7 +85,7 @@ def _layout(doc: Document) -> str:
     else:
         blocks = "[]"
     source = "null" if doc.source is None else _mapping(doc.source.to_dict())
-    annotations = _mapping(json.loads(json.dumps(doc.annotations))) if doc.annotations else "{}"
+    annotations = _mapping(_annotation_values(doc.annotations)) if doc.annotations else "{}"
     return (
         f'{{\n  "model_version": {MODEL_VERSION},\n'
         f'  "key": {_value(doc.key)},\n'

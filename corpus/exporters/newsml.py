@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from corpus.formats import Exporter
 from corpus.hookspecs import hookimpl
-from corpus.model import Document
+from corpus.model import Document, Finding
 
 #: The NewsML-G2 namespace (NAR = News Architecture).
 NAR_NS = "http://iptc.org/std/nar/2006-10-01/"
@@ -101,6 +101,15 @@ class NewsMLExporter(Exporter):
         from corpus.exporters.newsml_xml import newsml_bytes
 
         return newsml_bytes(document)
+
+    def dropped(self, document: Document) -> list[Finding]:
+        """The NITF it embeds loses what the NITF exporter loses (``CONTENT_DROPPED``)."""
+        if not any(block.spans or block.rows for block in document.blocks):
+            return []
+        from corpus.exporters.nitf import dropped_findings
+        from corpus.exporters.nitf_xml import nitf_losses
+
+        return dropped_findings(document, nitf_losses(document), self.name)
 
 
 def __getattr__(name: str) -> Any:

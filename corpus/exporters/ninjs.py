@@ -24,7 +24,7 @@ from corpus.exporters.newsml import (
 )
 from corpus.formats import Exporter
 from corpus.hookspecs import hookimpl
-from corpus.model import Block, Document
+from corpus.model import Block, Document, Span
 
 #: The official schema ``$id`` of each version, written to ``standard.schema``.
 SCHEMA_URIS = {
@@ -52,12 +52,41 @@ ENTITY_PROPERTIES = {"person": "people", "org": "organisations", "location": "pl
 def block_html(block: Block) -> str:
     """One block as an HTML element, its spans as properly nested inline elements.
 
+    A table block becomes a ``table`` (``thead``/``tbody``/``tfoot``, ``th`` and ``td``
+    cells, each with its own spans), so no cell is lost from the HTML body.
+    """
+    if block.rows:
+        return _table_html(block)
+    tag = "h2" if block.kind == "subheadline" else "p"
+    return f"<{tag}>{inline_html(block.text, block.spans)}</{tag}>"
+
+
+def _table_html(block: Block) -> str:
+    out = ["<table>"]
+    for section in ("head", "body", "foot"):
+        rows = [row for row in block.rows if row.section == section]
+        if not rows:
+            continue
+        out.append(f"<t{section}>")
+        for row in rows:
+            out.append("<tr>")
+            for cell in row.cells:
+                tag = "th" if cell.header else "td"
+                out.append(f"<{tag}>{inline_html(cell.text, cell.spans)}</{tag}>")
+            out.append("</tr>")
+        out.append(f"</t{section}>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def inline_html(text: str, spans: tuple[Span, ...]) -> str:
+    """``text`` as HTML with ``spans`` as nested inline elements.
+
     The text is cut at every span boundary; each piece is wrapped in the spans covering it,
     outer (earlier, longer) first, so crossing spans are closed and reopened, never crossed.
     """
     from html import escape  # here, not at the top: html loads its entity tables
 
-    text, spans = block.text, block.spans
     cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
     order = sorted(range(len(spans)), key=lambda i: (spans[i].start, -spans[i].end, i))
     out: list[str] = []
@@ -68,25 +97,23 @@ def block_html(block: Block) -> str:
         while keep < min(len(stack), len(wanted)) and stack[keep] == wanted[keep]:
             keep += 1
         while len(stack) > keep:
-            out.append(_close(block, stack.pop()))
+            out.append(_close(spans[stack.pop()]))
         for index in [i for i in order if spans[i].start == spans[i].end == start]:
-            out.append(_open(block, index) + _close(block, index))
+            out.append(_open(spans[index]) + _close(spans[index]))
         for index in wanted[keep:]:
-            out.append(_open(block, index))
+            out.append(_open(spans[index]))
             stack.append(index)
         out.append(escape(text[start:end], quote=False))
     while stack:
-        out.append(_close(block, stack.pop()))
+        out.append(_close(spans[stack.pop()]))
     at_end = [i for i in order if spans[i].start == spans[i].end == len(text)]
-    out.extend(_open(block, i) + _close(block, i) for i in at_end)
-    tag = "h2" if block.kind == "subheadline" else "p"
-    return f"<{tag}>{''.join(out)}</{tag}>"
+    out.extend(_open(spans[i]) + _close(spans[i]) for i in at_end)
+    return "".join(out)
 
 
-def _element(block: Block, index: int) -> tuple[str, str]:
+def _element(span: Span) -> tuple[str, str]:
     from html import escape
 
-    span = block.spans[index]
     name = HTML_ELEMENTS.get(span.kind, "span")
     attrs = ""
     if name == "a" and span.attributes.get("href"):
@@ -96,21 +123,23 @@ def _element(block: Block, index: int) -> tuple[str, str]:
     return name, attrs
 
 
-def _open(block: Block, index: int) -> str:
-    name, attrs = _element(block, index)
+def _open(span: Span) -> str:
+    name, attrs = _element(span)
     return f"<{name}{attrs}>"
 
 
-def _close(block: Block, index: int) -> str:
-    return f"</{_element(block, index)[0]}>"
+def _close(span: Span) -> str:
+    return f"</{_element(span)[0]}>"
 
 
 def _entities(document: Document) -> dict[str, list[dict[str, str]]]:
     found: dict[str, dict[str, None]] = {}
-    for block in document.blocks:
-        for span in block.spans:
+    pieces = [(b.text, b.spans) for b in document.blocks]
+    pieces += [(c.text, c.spans) for b in document.blocks for r in b.rows for c in r.cells]
+    for text, spans in pieces:
+        for span in spans:
             prop = ENTITY_PROPERTIES.get(span.kind)
-            name = block.text[span.start : span.end].strip()
+            name = text[span.start : span.end].strip()
             if prop and name:
                 found.setdefault(prop, {})[name] = None
     return {prop: [{"name": n, "rel": "mentioned"} for n in names] for prop, names in found.items()}

@@ -13,7 +13,24 @@ from typing import Any
 
 from corpus.formats import Exporter
 from corpus.hookspecs import hookimpl
-from corpus.model import Document
+from corpus.model import Document, Finding, Severity
+
+
+def dropped_findings(
+    document: Document, losses: list[tuple[int | None, str]], exporter: str
+) -> list[Finding]:
+    """``CONTENT_DROPPED`` warnings from (line, message) pairs, for an exporter's report."""
+    path = document.source.path if document.source is not None else None
+    return [
+        Finding(
+            "CONTENT_DROPPED",
+            Severity.WARNING,
+            f"{exporter} export: {message}",
+            path=path,
+            line=line,
+        )
+        for line, message in losses
+    ]
 
 
 class NITFExporter(Exporter):
@@ -28,6 +45,14 @@ class NITFExporter(Exporter):
         from corpus.exporters.nitf_xml import nitf_bytes
 
         return nitf_bytes(document)
+
+    def dropped(self, document: Document) -> list[Finding]:
+        """``CONTENT_DROPPED`` warnings for the markup NITF cannot carry (text never is)."""
+        if not any(block.spans or block.rows for block in document.blocks):
+            return []
+        from corpus.exporters.nitf_xml import nitf_losses
+
+        return dropped_findings(document, nitf_losses(document), self.name)
 
 
 def __getattr__(name: str) -> Any:

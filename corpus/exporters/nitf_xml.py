@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -38,25 +38,114 @@ NITF_NS = "http://iptc.org/std/NITF/2006-10-18/"
 NITF_VERSION = "-//IPTC//DTD NITF 3.6//EN"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
-#: Span kind -> NITF inline element (local name). Other kinds keep their text, lose markup.
-INLINE_ELEMENTS: dict[str, str] = {
-    "emphasis": "em",
-    "quote": "q",
-    "person": "person",
-    "org": "org",
-    "location": "location",
-    "link": "a",
+_NMTOKEN = re.compile(r"[\w.:-]+\Z")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
+
+
+def _any(value: str) -> bool:
+    return True
+
+
+def _nmtoken(value: str) -> bool:
+    return _NMTOKEN.match(value) is not None
+
+
+def _language(value: str) -> bool:
+    return _LANGUAGE_TAG.match(value) is not None
+
+
+def _one_of(*values: str):
+    allowed = frozenset(values)
+    return allowed.__contains__
+
+
+#: Attributes every ``commonNITFAttributes`` element takes (``id`` is left out: an ID must be
+#: unique in the file, which copied values cannot promise).
+_COMMON = {"class": _any, "style": _any, "xml:lang": _language}
+_IDS = {"idsrc": _any, "value": _any}
+#: Inline kinds ``enrichedText`` allows anywhere (in ``p``, ``em``, ``q``, ``a``...).
+TOP_INLINE = frozenset(
+    {
+        "emphasis", "quote", "link", "lang", "pronounce", "person", "org", "location", "chron",
+        "money", "num", "event", "function", "object.title", "virtloc", "classifier", "copyrite",
+    }
+)  # fmt: skip
+
+
+@attrs.frozen
+class InlineSpec:
+    """How one span kind is written: element, attributes it may carry, what it may contain.
+
+    ``children`` None means any of :data:`TOP_INLINE` (``enrichedText`` in the XSD);
+    otherwise only the kinds named. ``required`` attributes must be present, or the markup
+    is not written (its text is).
+    """
+
+    element: str
+    attributes: Mapping[str, Callable[[str], bool]]
+    children: frozenset[str] | None = frozenset()
+    required: tuple[str, ...] = ()
+    empty: bool = False
+
+
+_ALT = frozenset({"alt-code"})
+#: Span kind -> how it is written in NITF (every element of the XSD's ``enrichedText`` except
+#: ``br``, which readers turn into a line break, and ``postaddr``, and the children some of
+#: them allow). Other kinds keep their text and lose their markup (``CONTENT_DROPPED``).
+INLINE: dict[str, InlineSpec] = {
+    "emphasis": InlineSpec("em", _COMMON, None),
+    "quote": InlineSpec("q", {**_COMMON, "quote-source": _any}, None),
+    "link": InlineSpec(
+        "a",
+        {**_COMMON, "href": _any, "name": _any, "title": _any, "rel": _nmtoken, "rev": _nmtoken},
+        None,
+    ),
+    "lang": InlineSpec("lang", {**_COMMON, **_IDS}, None),
+    "pronounce": InlineSpec("pronounce", {**_COMMON, "guide": _any, "phonetic": _any}, None),
+    "person": InlineSpec(
+        "person",
+        {**_COMMON, **_IDS, "gender": _one_of("male", "female")},
+        frozenset({"name.given", "name.family", "function", "alt-code"}),
+    ),
+    "org": InlineSpec("org", {**_COMMON, **_IDS}, _ALT),
+    "location": InlineSpec(
+        "location",
+        {**_COMMON, "location-code": _any, "code-source": _any},
+        frozenset({"sublocation", "city", "state", "region", "country", "alt-code"}),
+    ),
+    "chron": InlineSpec("chron", {**_COMMON, "norm": _any}),
+    "money": InlineSpec("money", {**_COMMON, "unit": _any, "date": _any}),
+    "num": InlineSpec(
+        "num",
+        {**_COMMON, "units": _any, "decimal-ch": _any, "thousands-ch": _any},
+        frozenset({"sub", "sup"}),
+    ),
+    "event": InlineSpec("event", {**_COMMON, **_IDS, "start-date": _any, "end-date": _any}, _ALT),
+    "function": InlineSpec("function", _IDS, _ALT),
+    "object.title": InlineSpec("object.title", {**_COMMON, **_IDS}, _ALT),
+    "virtloc": InlineSpec("virtloc", {**_COMMON, **_IDS}, _ALT),
+    "classifier": InlineSpec("classifier", {**_COMMON, **_IDS, "type": _any}, _ALT),
+    "copyrite": InlineSpec("copyrite", {}, frozenset({"copyrite.year", "copyrite.holder"})),
+    # Allowed only inside the kinds above:
+    "name.given": InlineSpec("name.given", _COMMON),
+    "name.family": InlineSpec("name.family", _COMMON),
+    "sublocation": InlineSpec(
+        "sublocation", {**_COMMON, "location-code": _any, "code-source": _any}, _ALT
+    ),
+    "city": InlineSpec("city", {**_COMMON, "city-code": _any, "code-source": _any}, _ALT),
+    "state": InlineSpec("state", {**_COMMON, "state-code": _any, "code-source": _any}, _ALT),
+    "region": InlineSpec("region", {**_COMMON, "region-code": _any, "code-source": _any}, _ALT),
+    "country": InlineSpec("country", {**_COMMON, "iso-cc": _any}, _ALT),
+    "copyrite.year": InlineSpec("copyrite.year", {}),
+    "copyrite.holder": InlineSpec("copyrite.holder", {}),
+    "sub": InlineSpec("sub", _COMMON),
+    "sup": InlineSpec("sup", _COMMON),
+    "alt-code": InlineSpec("alt-code", _IDS, required=("idsrc", "value"), empty=True),
 }
-#: Span attributes copied to the element, per kind (all are plain strings in the XSD).
-INLINE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "link": ("href", "title", "name"),
-    "quote": ("quote-source",),
-    "person": ("idsrc", "value"),
-    "org": ("idsrc", "value"),
-    "location": ("location-code", "code-source"),
-}
-#: Kinds whose NITF element may not contain other inline elements.
-ENTITY_KINDS = frozenset({"person", "org", "location"})
+#: Span kind -> NITF inline element (local name), for every kind in :data:`INLINE`.
+INLINE_ELEMENTS: dict[str, str] = {kind: spec.element for kind, spec in INLINE.items()}
+#: Kinds whose NITF element may not contain the general inline elements.
+ENTITY_KINDS = frozenset(kind for kind, spec in INLINE.items() if spec.children is not None)
 #: Deepest inline nesting written; deeper markup is dropped (libxml2 refuses very deep trees).
 MAX_INLINE_DEPTH = 32
 
@@ -66,8 +155,6 @@ META_ANNOTATIONS = "corpus-annotations"
 #: Source fields written as ``corpus-source-<field>`` metas, in this order (None: not written).
 SOURCE_FIELDS = ("path", "sha256", "encoding", "size", "format", "captured")
 _SOURCE_META_NAMES = tuple((field, META_SOURCE_PREFIX + field) for field in SOURCE_FIELDS)
-
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")
 
 
 def _q(local: str) -> str:
@@ -96,15 +183,30 @@ _T = {
         "abstract",
         "body.content",
         "p",
-        "em",
-        "q",
-        "person",
-        "org",
-        "location",
-        "a",
+        "hl2",
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+        "block",
+        "bq",
+        "ul",
+        "ol",
+        "li",
+        "media",
+        "media-reference",
+        "media-caption",
+        "media-producer",
+        "body.end",
+        "tagline",
+        "bibliography",
     ]
 }
-_INLINE_TAGS = {kind: _T[local] for kind, local in INLINE_ELEMENTS.items()}
+_INLINE_TAGS = {kind: _q(local) for kind, local in INLINE_ELEMENTS.items()}
 _P = _T["p"]
 _META = _T["meta"]
 _SubElement = etree.SubElement
@@ -143,24 +245,46 @@ class InlineNode:
     children: list[InlineNode] = attrs.field(factory=list)
 
 
-def nest_spans(spans: Iterable[Span], length: int) -> list[InlineNode]:
+def _may_contain(parent: str, kind: str) -> bool:
+    children = INLINE[parent].children if parent else None
+    return kind in TOP_INLINE if children is None else kind in children
+
+
+def _writable(span: Span, length: int) -> bool:
+    spec = INLINE.get(span.kind)
+    if spec is None or span.end > length:
+        return False
+    if spec.empty and span.end > span.start:
+        return False
+    return all(span.attributes.get(name) for name in spec.required)
+
+
+def nest_spans(
+    spans: Iterable[Span], length: int, dropped: list[Span] | None = None
+) -> list[InlineNode]:
     """Turn stand-off spans into properly nested nodes NITF accepts.
 
     Rules, in order: spans of kinds without a NITF element are skipped; spans are opened by
-    start, longer first, and for equal ranges em/q/a before entities (so ``em`` wraps
-    ``person``, not the reverse); a span that crosses the end of an open one is split there
-    and its rest is placed after it; a span (or piece) that would sit inside ``person``,
-    ``org`` or ``location``, or deeper than :data:`MAX_INLINE_DEPTH`, is dropped.
+    start, longer first, and for equal ranges the general elements (em, q, a...) before
+    entities (person, org, chron...) before their parts (``name.given``, ``city``...); a span
+    that crosses the end of an open one is split there and its rest is placed after it; a
+    span (or piece) the XSD does not allow where it would sit (general markup inside an
+    entity, a part outside its entity), or deeper than :data:`MAX_INLINE_DEPTH`, is dropped.
+    Dropped spans are appended to ``dropped`` when it is given (once each).
     """
     heap: list[tuple[int, int, int, str, int, Span]] = []
     for seq, span in enumerate(spans):
-        if span.kind in INLINE_ELEMENTS and span.end <= length:
-            heap.append((span.start, -span.end, span.kind in ENTITY_KINDS, span.kind, seq, span))
+        if _writable(span, length):
+            rank = 0 if span.kind not in ENTITY_KINDS else 1 if span.kind in TOP_INLINE else 2
+            heap.append((span.start, -span.end, rank, span.kind, seq, span))
+        elif dropped is not None:
+            dropped.append(span)
     if not heap:
         return []
     heapq.heapify(heap)
     root = InlineNode(0, length, "", {})
     stack = [root]
+    lost: set[int] = set()
     while heap:
         start, neg_end, rank, kind, seq, span = heapq.heappop(heap)
         end = -neg_end
@@ -170,7 +294,10 @@ def nest_spans(spans: Iterable[Span], length: int) -> list[InlineNode]:
         if end > top.end:  # crosses the end of the open span: split, queue the rest
             heapq.heappush(heap, (top.end, neg_end, rank, kind, seq, span))
             end = top.end
-        if top.kind in ENTITY_KINDS or len(stack) > MAX_INLINE_DEPTH:
+        if not _may_contain(top.kind, kind) or len(stack) > MAX_INLINE_DEPTH:
+            if dropped is not None and seq not in lost:
+                lost.add(seq)
+                dropped.append(span)
             continue
         node = InlineNode(start, end, kind, span.attributes)
         top.children.append(node)
@@ -179,8 +306,22 @@ def nest_spans(spans: Iterable[Span], length: int) -> list[InlineNode]:
 
 
 def _inline_attributes(kind: str, attributes: Mapping[str, Any]) -> dict[str, str]:
-    names = INLINE_ATTRIBUTES.get(kind, ())
-    return {n: xml_safe(str(attributes[n])) for n in names if n in attributes}
+    """The attributes of a span the XSD allows on its element, with values it accepts."""
+    allowed = INLINE[kind].attributes
+    out = {}
+    for name, value in attributes.items():
+        check = allowed.get(name)
+        if check is not None:
+            text = xml_safe(str(value))
+            if check(text):
+                out[name] = text
+    return out
+
+
+def _tree_attributes(attributes: dict[str, str]) -> dict[str, str]:
+    if "xml:lang" in attributes:
+        attributes[_XML_LANG] = attributes.pop("xml:lang")
+    return attributes
 
 
 def _fill(element: etree._Element, text: str, start: int, end: int, nodes: list[InlineNode]):
@@ -194,7 +335,9 @@ def _fill(element: etree._Element, text: str, start: int, end: int, nodes: list[
             else:
                 last.tail = text[pos : node.start]
         child = etree.SubElement(
-            element, _INLINE_TAGS[node.kind], _inline_attributes(node.kind, node.attributes)
+            element,
+            _INLINE_TAGS[node.kind],
+            _tree_attributes(_inline_attributes(node.kind, node.attributes)),
         )
         _fill(child, text, node.start, node.end, node.children)
         last = child
@@ -206,25 +349,294 @@ def _fill(element: etree._Element, text: str, start: int, end: int, nodes: list[
             last.tail = text[pos:end]
 
 
-_Pending = list[tuple[etree._Element, str, Block]]
+_Pending = list[tuple[etree._Element, str, tuple[Span, ...]]]
+#: Block kind -> the body.content element written for it (``p`` with a class otherwise).
+BLOCK_ELEMENTS = {"subheadline": "hl2"}
 
 
-def _paragraph(parent: etree._Element, block: Block, pending: _Pending) -> None:
-    """A ``p`` for a block; text-only now, inline markup later (after indenting, see below)."""
-    p = _SubElement(parent, _P)
-    kind = block.kind
-    if kind != "paragraph":
-        p.set("class", xml_safe(kind))
-    text = block.text
+def _text_content(element: etree._Element, text: str, spans: tuple[Span, ...], pending) -> None:
+    """Text of a mixed-content element; inline markup later (after indenting, see below)."""
     if _PLAIN.search(text) is not None:  # one search: clean, break- and tab-free text
         text = xml_safe(text)
         if "\n" in text or "\t" in text or "\r" in text:
             # A reader collapses white-space runs with breaks or tabs unless told to keep them.
-            p.set(_XML_SPACE, "preserve")
-    if block.spans:
-        pending.append((p, text, block))
+            element.set(_XML_SPACE, "preserve")
+    if spans:
+        pending.append((element, text, spans))
     elif text:
-        p.text = text
+        element.text = text
+
+
+def _paragraph(parent: etree._Element, block: Block, pending: _Pending) -> None:
+    """A ``p`` (or ``hl2``) for a block."""
+    kind = block.kind
+    local = BLOCK_ELEMENTS.get(kind)
+    if local is not None:
+        p = _SubElement(parent, _T[local])
+    else:
+        p = _SubElement(parent, _P)
+        if kind != "paragraph":
+            p.set("class", xml_safe(kind))
+    _text_content(p, block.text, block.spans, pending)
+
+
+# -- body.content with structure: tables, lists, media, block containers -----------------------
+
+#: The reader annotation holding container records (see ``corpus.readers.nitf_xml``).
+READER_ANNOTATION = "nitf-reader"
+#: Containers restored from the reader's records, and the attributes each may carry.
+_CONTAINER_ATTRIBUTES: dict[str, Mapping[str, Callable[[str], bool]]] = {
+    "block": _COMMON,
+    "ul": _COMMON,
+    "ol": {**_COMMON, "seqnum": _nmtoken},
+    "bq": {**_COMMON, "nowrap": _one_of("nowrap"), "quote-source": _any},
+    "media": {**_COMMON, "media-type": _any},
+}
+_MEDIA_REFERENCE_ATTRIBUTES: Mapping[str, Callable[[str], bool]] = {
+    **{
+        name: _any
+        for name in (
+            "source", "name", "mime-type", "coding", "time", "time-unit-of-measure", "outcue",
+            "source-credit", "copyright", "alternate-text", "imagemap", "data-location",
+        )
+    },
+    "height": _nmtoken,
+    "width": _nmtoken,
+    "units": _one_of("pixels"),
+    "noflow": _one_of("noflow"),
+}  # fmt: skip
+_CELL_ATTRIBUTES: Mapping[str, Callable[[str], bool]] = {
+    **_COMMON,
+    "axis": _any,
+    "axes": _any,
+    "nowrap": _one_of("nowrap"),
+    "rowspan": _nmtoken,
+    "colspan": _nmtoken,
+    "align": _one_of("left", "center", "right", "justify", "char"),
+    "valign": _one_of("top", "middle", "bottom", "baseline"),
+}
+_TABLE_ATTRIBUTES: Mapping[str, Callable[[str], bool]] = {
+    **_COMMON,
+    "align": _one_of("left", "center", "right"),
+}
+_MEDIA_TEXT = ("media-caption", "media-producer")
+_SECTIONS = (("head", "thead"), ("foot", "tfoot"), ("body", "tbody"))
+
+
+def _allowed(attributes: Any, spec: Mapping[str, Callable[[str], bool]]) -> dict[str, str]:
+    if not isinstance(attributes, Mapping):
+        return {}
+    out = {}
+    for name, value in attributes.items():
+        check = spec.get(name)
+        if check is not None and isinstance(value, str):
+            text = xml_safe(value)
+            if check(text):
+                out[name] = text
+    return _tree_attributes(out)
+
+
+@attrs.define
+class Group:
+    """A container element around a range of blocks (``element`` empty for body.content)."""
+
+    element: str
+    start: int
+    end: int
+    attributes: Mapping[str, Any] = attrs.field(factory=dict)
+    references: list[Any] = attrs.field(factory=list)
+    children: list[Group | int] = attrs.field(factory=list)
+
+
+def _record_fits(record: Any, blocks: tuple[Block, ...]) -> bool:
+    """Whether a reader's container record still describes ``blocks`` (plugins may change them)."""
+    if not isinstance(record, Mapping) or record.get("element") not in _CONTAINER_ATTRIBUTES:
+        return False
+    span = record.get("blocks")
+    if not (isinstance(span, list) and len(span) == 2 and all(type(i) is int for i in span)):
+        return False
+    first, last = span
+    if not 0 <= first < last <= len(blocks):
+        return False
+    kinds = [b.kind for b in blocks[first:last]]
+    element = record["element"]
+    if element in ("ul", "ol"):
+        return all(k == "list-item" for k in kinds)
+    if element == "media":
+        references = record.get("references")
+        return (
+            isinstance(references, list)
+            and bool(references)
+            and all(k in _MEDIA_TEXT for k in kinds)
+            and kinds == sorted(kinds, key=_MEDIA_TEXT.index)
+        )
+    return True
+
+
+def body_layout(document: Document) -> Group | None:
+    """The structure of body.content, or None when it is a flat run of paragraphs.
+
+    Tables come from the model; ``block``, ``ul``/``ol``, ``bq`` and ``media`` around blocks
+    come from the NITF reader's ``containers`` records, used when they still fit the blocks.
+    """
+    blocks = document.blocks
+    ending = len(end_blocks(document))
+    reader = document.annotations.get(READER_ANNOTATION)
+    records = reader.get("containers") if isinstance(reader, Mapping) else None
+    fitting = []
+    if isinstance(records, list):
+        # The reader records inner containers first; an outer one of the same range wraps it.
+        for order, record in enumerate(records):
+            if _record_fits(record, blocks):
+                first, last = record["blocks"]
+                fitting.append((first, -last, -order, record))
+    if not fitting and not ending and not any(b.rows for b in blocks):
+        return None
+    root = Group("", 0, len(blocks) - ending)
+    stack = [root]
+    for first, neg_last, _order, record in sorted(fitting, key=lambda item: item[:3]):
+        last = -neg_last
+        while stack[-1].end <= first and len(stack) > 1:
+            stack.pop()
+        top = stack[-1]
+        if last > top.end or top.element in ("ul", "ol", "media"):
+            continue  # crosses its parent, or inside an element that holds no containers
+        element = record["element"]
+        if element == "block" and not (
+            top.element == "" or (top.element == "bq" and (first, last) == (top.start, top.end))
+        ):
+            continue  # block only in body.content, or as the one block of a bq
+        group = Group(
+            record["element"],
+            first,
+            last,
+            record.get("attributes") or {},
+            record.get("references") or [],
+        )
+        top.children.append(group)
+        stack.append(group)
+    _fill_groups(root)
+    return root
+
+
+def end_blocks(document: Document) -> tuple[Block, ...]:
+    """The trailing ``tagline`` then ``bibliography`` blocks, written in ``body.end``.
+
+    ``bibliography`` holds plain text only, so one with spans stays a paragraph.
+    """
+    blocks = document.blocks
+    count = 0
+    if blocks and blocks[-1].kind == "bibliography" and not blocks[-1].spans:
+        count = 1
+    if len(blocks) > count and blocks[-1 - count].kind == "tagline":
+        count += 1
+    if count == len(blocks):
+        count = 0  # body.content needs something to say: the blocks stay there
+    return blocks[len(blocks) - count :]
+
+
+def _fill_groups(group: Group) -> None:
+    """Put each block index into the innermost group holding it, in order."""
+    inner = [g for g in group.children if isinstance(g, Group)]
+    children: list[Group | int] = []
+    pos = group.start
+    for child in inner:
+        children.extend(range(pos, child.start))
+        _fill_groups(child)
+        children.append(child)
+        pos = child.end
+    children.extend(range(pos, group.end))
+    group.children = children
+
+
+def _write_group(parent: etree._Element, group: Group, doc: Document, pending: _Pending) -> None:
+    items = group.children
+    blocks = doc.blocks
+    index = 0
+    while index < len(items):
+        item = items[index]
+        index += 1
+        if isinstance(item, Group):
+            _write_container(parent, item, doc, pending)
+            continue
+        block = blocks[item]
+        if group.element in ("ul", "ol"):
+            _text_content(_SubElement(parent, _T["li"]), block.text, block.spans, pending)
+        elif group.element == "media":
+            element = _SubElement(parent, _T[block.kind])
+            _text_content(element, block.text, block.spans, pending)
+        elif block.rows:
+            _table(parent, None, block, pending, _table_attributes(doc, item))
+        elif (
+            block.kind == "table-caption"
+            and index < len(items)
+            and isinstance(items[index], int)
+            and blocks[items[index]].rows
+        ):
+            following = items[index]
+            _table(parent, block, blocks[following], pending, _table_attributes(doc, following))
+            index += 1
+        else:
+            _paragraph(parent, block, pending)
+
+
+def _write_container(
+    parent: etree._Element, group: Group, doc: Document, pending: _Pending
+) -> None:
+    attributes = _allowed(group.attributes, _CONTAINER_ATTRIBUTES[group.element])
+    if group.element == "media":
+        attributes.setdefault("media-type", "other")
+    element = _SubElement(parent, _T[group.element], attributes)
+    if group.element == "bq":
+        # bq holds block elements only: the reader's own block, or one made here.
+        (only,) = group.children if len(group.children) == 1 else (None,)
+        if isinstance(only, Group) and only.element == "block":
+            _write_container(element, only, doc, pending)
+            return
+        element = _SubElement(element, _T["block"])
+    if group.element == "media":
+        for reference in group.references:
+            _SubElement(
+                element, _T["media-reference"], _allowed(reference, _MEDIA_REFERENCE_ATTRIBUTES)
+            )
+    _write_group(element, group, doc, pending)
+
+
+def _table_attributes(doc: Document, index: int) -> dict[str, str]:
+    """The attributes the NITF reader kept for the table at block ``index`` (align, class...)."""
+    reader = doc.annotations.get(READER_ANNOTATION)
+    kept = reader.get("block_attributes") if isinstance(reader, Mapping) else None
+    for item in kept if isinstance(kept, list) else ():
+        if isinstance(item, Mapping) and item.get("block") == index:
+            return _allowed(item.get("attributes"), _TABLE_ATTRIBUTES)
+    return {}
+
+
+def _table(
+    parent: etree._Element,
+    caption: Block | None,
+    block: Block,
+    pending: _Pending,
+    attributes: dict[str, str],
+) -> None:
+    """A ``table``: caption, then head, foot and body rows, as the XSD orders them."""
+    table = _SubElement(parent, _T["table"], attributes)
+    if caption is not None:
+        _text_content(_SubElement(table, _T["caption"]), caption.text, caption.spans, pending)
+    for section, local in _SECTIONS:
+        rows = [row for row in block.rows if row.section == section]
+        if not rows:
+            continue
+        group = _SubElement(table, _T[local])
+        for row in rows:
+            tr = _SubElement(group, _T["tr"])
+            for cell in row.cells:
+                element = _SubElement(
+                    tr,
+                    _T["th" if cell.header else "td"],
+                    _allowed(cell.attributes, _CELL_ATTRIBUTES),
+                )
+                _text_content(element, cell.text, cell.spans, pending)
 
 
 def _text_element(parent: etree._Element, tag: str, text: str) -> etree._Element:
@@ -293,8 +705,19 @@ def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
         if doc.abstract is not None:
             _text_element(etree.SubElement(body_head, _T["abstract"]), _T["p"], doc.abstract)
     content = etree.SubElement(body, _T["body.content"])
-    for block in doc.blocks:
-        _paragraph(content, block, pending)
+    layout = body_layout(doc)
+    if layout is None:
+        for block in doc.blocks:
+            _paragraph(content, block, pending)
+    else:
+        _write_group(content, layout, doc, pending)
+        ending = end_blocks(doc)
+        if ending:
+            body_end = _SubElement(body, _T["body.end"])
+            for block in ending:
+                _text_content(
+                    _SubElement(body_end, _T[block.kind]), block.text, block.spans, pending
+                )
 
 
 def _tree(document: Document) -> tuple[etree._Element, _Pending]:
@@ -310,8 +733,8 @@ def _tree(document: Document) -> tuple[etree._Element, _Pending]:
 
 
 def _add_markup(pending: _Pending) -> None:
-    for p, text, block in pending:
-        _fill(p, text, 0, len(text), nest_spans(block.spans, len(text)))
+    for p, text, spans in pending:
+        _fill(p, text, 0, len(text), nest_spans(spans, len(text)))
 
 
 def build_nitf_tree(document: Document, *, indent: bool = True) -> etree._Element:
@@ -429,7 +852,9 @@ def _inline(out: list[str], text: str, start: int, end: int, nodes: list[InlineN
 def _paragraph_text(out: list[str], block: Block) -> None:
     """One ``p`` of ``body.content`` (see :func:`_paragraph`)."""
     kind = block.kind
-    attributes = "" if kind == "paragraph" else f' class="{_attr(xml_safe(kind))}"'
+    local = BLOCK_ELEMENTS.get(kind, "p")
+    plain_p = local != "p" or kind == "paragraph"
+    attributes = "" if plain_p else f' class="{_attr(xml_safe(kind))}"'
     text = block.text
     plain = _NOT_PLAIN_TEXT.search(text) is None
     if not plain and _PLAIN.search(text) is not None:
@@ -439,14 +864,14 @@ def _paragraph_text(out: list[str], block: Block) -> None:
     if block.spans:
         nodes = nest_spans(block.spans, len(text))
         if nodes:
-            out.append(f"      <p{attributes}>")
+            out.append(f"      <{local}{attributes}>")
             _inline(out, text, 0, len(text), nodes)
-            out.append("</p>\n")
+            out.append(f"</{local}>\n")
             return
     if text:
-        out.append(f"      <p{attributes}>{text if plain else _text(text)}</p>\n")
+        out.append(f"      <{local}{attributes}>{text if plain else _text(text)}</{local}>\n")
     else:
-        out.append(f"      <p{attributes}/>\n")
+        out.append(f"      <{local}{attributes}/>\n")
 
 
 def _head_text(out: list[str], doc: Document) -> None:
@@ -510,8 +935,59 @@ def _body_text(out: list[str], doc: Document) -> None:
     out.append("  </body>\n")
 
 
+def _span_losses(spans: tuple[Span, ...], text: str, where: str) -> list[str]:
+    dropped: list[Span] = []
+    nest_spans(spans, len(text), dropped)
+    messages = []
+    for span in dropped:
+        piece = text[span.start : span.end]
+        if len(piece) > 30:
+            piece = piece[:29] + "…"
+        why = "has no NITF element" if span.kind not in INLINE else "is not allowed there"
+        messages.append(
+            f"{where}: markup {span.kind!r} over {piece!r} {why}; the text is written, "
+            "the markup is not"
+        )
+    lost = {id(span) for span in dropped}
+    for span in spans:
+        spec = INLINE.get(span.kind)
+        if spec is None or id(span) in lost:
+            continue
+        kept = _inline_attributes(span.kind, span.attributes)
+        for name, value in span.attributes.items():
+            if name not in kept:
+                messages.append(
+                    f"{where}: attribute {name}={str(value)!r} of <{spec.element}> is not "
+                    "valid NITF; not written"
+                )
+    return messages
+
+
+def nitf_losses(document: Document) -> list[tuple[int | None, str]]:
+    """What :func:`nitf_bytes` cannot write of ``document``, as (line, message) pairs.
+
+    Text is always written; what can be lost is inline markup (kinds NITF has no element for,
+    markup the XSD does not allow where it sits, too deep) and attribute values NITF refuses.
+    """
+    out: list[tuple[int | None, str]] = []
+    for number, block in enumerate(document.blocks, 1):
+        if block.spans:
+            for message in _span_losses(block.spans, block.text, f"block {number}"):
+                out.append((block.line_start, message))
+        for r, row in enumerate(block.rows, 1):
+            for c, cell in enumerate(row.cells, 1):
+                if cell.spans:
+                    where = f"block {number} (table row {r}, cell {c})"
+                    for message in _span_losses(cell.spans, cell.text, where):
+                        out.append((block.line_start, message))
+    return out
+
+
 def nitf_bytes(document: Document) -> bytes:
     """Complete NITF file bytes: XML declaration, UTF-8, two-space indents, final newline."""
+    if body_layout(document) is not None:
+        # Tables and containers are rare: they go through the tree (the same bytes).
+        return nitf_tree_bytes(document)
     out = [_DECLARATION, _OPEN_NITF]
     if document.language:
         out.append(f' baselang="{_attr(xml_safe(document.language))}"')

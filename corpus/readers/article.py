@@ -530,6 +530,36 @@ class ArticleExporter(Exporter):
     def export(self, document: Document) -> bytes:
         return write_article(document).encode("utf-8")
 
+    def dropped(self, document: Document) -> list[Finding]:
+        """One ``CONTENT_DROPPED`` warning listing the content the format has no place for."""
+        lost = [
+            name
+            for name, value in (
+                ("abstract", document.abstract),
+                ("keywords", document.keywords),
+                ("urgency", document.urgency),
+            )
+            if value
+        ]
+        spans = sum(len(b.spans) + sum(len(c.spans) for r in b.rows for c in r.cells)
+                    for b in document.blocks)  # fmt: skip
+        if spans:
+            lost.append(f"{spans} inline markup span(s)")
+        tables = sum(1 for b in document.blocks if b.rows)
+        if tables:
+            lost.append(f"the rows and cells of {tables} table(s) (their text is kept)")
+        if not lost:
+            return []
+        return [
+            Finding(
+                "CONTENT_DROPPED",
+                Severity.WARNING,
+                "article export: the format holds only title, date, byline and paragraph "
+                f"text; not written: {'; '.join(lost)}",
+                path=document.source.path if document.source else None,
+            )
+        ]
+
 
 @hookimpl
 def register_readers(register: Callable[[Any], None]) -> None:

@@ -29,7 +29,7 @@ from lxml import etree
 
 from corpus.errors import InputRejected
 from corpus.formats import ReadResult
-from corpus.model import Block, Document, Finding, Severity, Source, Span
+from corpus.model import Block, Cell, Document, Finding, Row, Severity, Source, Span
 from corpus.readers.nitf import PLUGIN
 from corpus.safexml import parse_untrusted
 
@@ -54,8 +54,16 @@ BLOCK_KINDS: dict[str, str] = {
     "li": "list-item",
     "pre": "preformatted",
 }
-#: Containers whose children are read in order as if they stood in body.content.
+#: Containers whose children are read in order as if they stood in body.content. Each is
+#: recorded in ``containers`` (element, attributes, range of blocks) so the NITF exporter can
+#: put it back around its blocks.
 _BLOCK_CONTAINERS = frozenset({"block", "ul", "ol", "bq"})
+#: ``media`` children read as blocks (kind = element name); the rest is kept in its record.
+MEDIA_TEXT = ("media-caption", "media-producer")
+#: ``body.end`` children read as the document's last blocks (kind = element name).
+END_KINDS = ("tagline", "bibliography")
+#: Table children holding rows, and the row section each stands for.
+_ROW_GROUPS = {"thead": "head", "tbody": "body", "tfoot": "foot"}
 #: ``head/meta`` names the NITF exporter writes for provenance and annotations.
 _META_ANNOTATIONS = "corpus-annotations"
 _META_SOURCE_PREFIX = "corpus-source-"
@@ -309,6 +317,19 @@ class _State:
             if id(child) not in self.consumed:
                 self.keep(child, where)
 
+    def dropped(self, element: etree._Element, what: str = "") -> None:
+        """A ``CONTENT_DROPPED`` warning: ``element`` (or ``what`` of it) has no place in the
+        model; what it held is only in ``annotations`` now, not in the body any exporter writes.
+        """
+        name = local(element) or "?"
+        part = f"{what} of <{name}>" if what else f"<{name}>"
+        self.warn(
+            "CONTENT_DROPPED",
+            f"{part} has no place in the document model; it is kept only as XML in the "
+            f"reader's annotations, so exported bodies lack it",
+            element,
+        )
+
     def warn(self, code: str, message: str, element: etree._Element | None = None) -> None:
         line = element.sourceline if element is not None else None
         self.findings.append(
@@ -487,8 +508,27 @@ def _read_body(body: etree._Element, fields: dict[str, Any], state: _State) -> N
         attributes = _attributes(content)
         if attributes:
             state.extra.setdefault("attributes", {})["body/body.content"] = attributes
+    body_end = state.use(_child(body, "body.end"))
+    if body_end is not None:
+        _read_body_end(body_end, blocks, state)
     fields["blocks"] = tuple(blocks)
     state.leftovers(body, "body")
+
+
+def _read_body_end(body_end: etree._Element, blocks: list[Block], state: _State) -> None:
+    """``body.end``: its ``tagline`` and ``bibliography`` become the last blocks (kind = name)."""
+    attributes = _attributes(body_end)
+    if attributes:
+        state.extra.setdefault("attributes", {})["body/body.end"] = attributes
+    for child in _children(body_end):
+        name = local(child) or ""
+        if name in END_KINDS:
+            block = _block(child, name, state, len(blocks))
+            if block is not None:
+                blocks.append(block)
+        else:
+            state.keep(child, "body/body.end")
+            state.dropped(child)
 
 
 def _read_body_head(body_head: etree._Element, fields: dict[str, Any], state: _State) -> None:
@@ -565,17 +605,97 @@ def _read_blocks(
             block = _block(child, kind or BLOCK_KINDS[name], state, len(blocks))
             if block is not None:
                 blocks.append(block)
-        elif name in _BLOCK_CONTAINERS:
+        elif name == "table":
+            _read_table(child, blocks, state, f"{where}/table")
+        elif name in _BLOCK_CONTAINERS or name == "media":
             first = len(blocks)
-            inner_kind = "blockquote" if name == "bq" else kind
-            _read_blocks(child, blocks, state, f"{where}/{name}", inner_kind)
-            attributes = _attributes(child)
-            if attributes:
-                state.extra.setdefault("containers", []).append(
-                    {"element": name, "attributes": attributes, "blocks": [first, len(blocks)]}
+            record: dict[str, Any] = {"element": name, "attributes": _attributes(child)}
+            if name == "media":
+                _read_media(child, blocks, state, f"{where}/media", record)
+            else:
+                inner_kind = "blockquote" if name == "bq" else kind
+                _read_blocks(child, blocks, state, f"{where}/{name}", inner_kind)
+            record["blocks"] = [first, len(blocks)]
+            state.extra.setdefault("containers", []).append(record)
+        else:
+            state.keep(child, where)
+            state.dropped(child)
+
+
+def _read_media(
+    media: etree._Element, blocks: list[Block], state: _State, where: str, record: dict
+) -> None:
+    """``media``: caption and producer become blocks; references are kept in ``record``."""
+    for child in _children(media):
+        name = local(child) or ""
+        if name in MEDIA_TEXT:
+            block = _block(child, name, state, len(blocks))
+            if block is not None:
+                blocks.append(block)
+        elif name == "media-reference":
+            record.setdefault("references", []).append(_attributes(child))
+            if plain_text(child):
+                record.setdefault("reference_texts", {})[str(len(record["references"]) - 1)] = (
+                    plain_text(child)
                 )
         else:
             state.keep(child, where)
+            state.dropped(child)
+
+
+def _read_table(table: etree._Element, blocks: list[Block], state: _State, where: str) -> None:
+    """A ``table`` as a block of kind ``table``; its caption as a ``table-caption`` block."""
+    rows: list[Row] = []
+    for child in _children(table):
+        name = local(child) or ""
+        if name == "caption":
+            block = _block(child, "table-caption", state, len(blocks))
+            if block is not None:
+                blocks.append(block)
+        elif name == "tr":
+            rows.append(_row(child, "body", state))
+        elif name in _ROW_GROUPS:
+            if _attributes(child):
+                state.dropped(child, "its attributes")
+            rows.extend(_row(tr, _ROW_GROUPS[name], state) for tr in _children(child, "tr"))
+            for other in _children(child):
+                if local(other) != "tr":
+                    state.keep(other, f"{where}/{name}")
+                    state.dropped(other)
+        else:  # col, colgroup: presentation the model does not hold
+            state.keep(child, where)
+            state.dropped(child)
+    if not rows:
+        return
+    attributes = _attributes(table)
+    if attributes:
+        state.extra.setdefault("block_attributes", []).append(
+            {"block": len(blocks), "attributes": attributes}
+        )
+    line = table.sourceline
+    blocks.append(
+        Block.table(
+            rows,
+            line_start=line,
+            line_end=line + _xml(table).count("\n") if line is not None else None,
+        )
+    )
+
+
+def _row(tr: etree._Element, section: str, state: _State) -> Row:
+    if _attributes(tr):
+        state.dropped(tr, "its attributes")
+    cells = []
+    for cell in _children(tr):
+        name = local(cell)
+        if name not in ("td", "th"):
+            state.dropped(cell)
+            continue
+        text, spans, unknown = inline_text(cell)
+        for entity in unknown:
+            state.warn("NITF_UNKNOWN_ENTITY", f"entity &{entity}; is not defined; kept", cell)
+        cells.append(Cell(text, header=name == "th", spans=spans, attributes=_attributes(cell)))
+    return Row(cells, section)
 
 
 def _block(element: etree._Element, kind: str, state: _State, index: int) -> Block | None:

@@ -106,8 +106,13 @@ def register_commands(cli: click.Group) -> None:
     @store_option
     @json_option()
     @click.option("--since", metavar="DATE", help="Only documents changed at or after DATE.")
-    def ls_command(store_path: str | None, as_json: bool, since: str | None) -> None:
-        """List documents with their latest version and state (present or removed)."""
+    @click.option("-n", "--limit", type=click.IntRange(min=1), help="Show only the first N.")
+    def ls_command(
+        store_path: str | None, as_json: bool, since: str | None, limit: int | None
+    ) -> None:
+        """List documents (by key) with their latest version and state (present or removed)."""
+        import itertools
+
         from .timeutil import parse_user_time, short
 
         try:
@@ -115,17 +120,23 @@ def register_commands(cli: click.Group) -> None:
         except CorpusError as exc:
             fail(exc)
         with open_store(store_path) as store:
-            docs = store.documents(since=stamp)
+            docs = itertools.islice(store.documents(since=stamp), limit)
             if as_json:
                 _stream_json(d.to_dict() for d in docs)
                 return
+            header = True
             for d in docs:
+                if header:
+                    click.echo(f"{'STATE':<8} {'VER':<4} {'UPDATED':<20}  KEY  TITLE")
+                    header = False
                 click.echo(f"{d.state:<8} v{d.latest:<3} {short(d.updated)}  {d.key}  {d.title}")
 
     @cli.command()
     @store_option
     @click.argument("spec", metavar="KEY[@N]")
     @click.option(
+        "-f",
+        "--format",
         "-t",
         "--to",
         "fmt",
@@ -134,9 +145,13 @@ def register_commands(cli: click.Group) -> None:
         metavar="FORMAT",
         help="text, json, nitf or any exporter (see `corpus formats`).",
     )
-    def show(store_path: str | None, spec: str, fmt: str) -> None:
+    @json_option("Same as --format json.")
+    def show(store_path: str | None, spec: str, fmt: str, as_json: bool) -> None:
         """Print a document: its latest version, or version N with KEY@N."""
         from .render import render
+
+        if as_json:
+            fmt = "json"
 
         plugins = get_state().plugins
         with open_store(store_path) as store:
@@ -212,6 +227,8 @@ def register_commands(cli: click.Group) -> None:
     @cli.command(name="export")
     @store_option
     @click.option(
+        "-f",
+        "--format",
         "-t",
         "--to",
         "fmt",
@@ -237,6 +254,7 @@ def register_commands(cli: click.Group) -> None:
         help="With --to parquet: every version, not only each document's latest.",
     )
     @click.option("-q", "--quiet", is_flag=True, help="No summary line.")
+    @json_option("Print the summary (written, failures) as JSON.")
     def export_command(
         store_path: str | None,
         fmt: str,
@@ -244,6 +262,7 @@ def register_commands(cli: click.Group) -> None:
         as_of: str | None,
         all_versions: bool,
         quiet: bool,
+        as_json: bool,
     ) -> None:
         """Write every present document from the store with exporter FORMAT into a folder.
 
@@ -256,7 +275,7 @@ def register_commands(cli: click.Group) -> None:
         from .timeutil import parse_user_time, short
 
         if fmt == "parquet":
-            _export_parquet(store_path, output, as_of, all_versions, quiet)
+            _export_parquet(store_path, output, as_of, all_versions, quiet, as_json)
             return
         if all_versions:
             raise click.UsageError("--all-versions is for --to parquet")
@@ -267,6 +286,17 @@ def register_commands(cli: click.Group) -> None:
                 summary = export_store(store, fmt, output, plugins=plugins, as_of=stamp)
             except CorpusError as exc:
                 fail(exc)
+        if as_json:
+            echo_json(
+                {
+                    "output": output,
+                    "format": fmt,
+                    "as_of": stamp,
+                    "written": summary.written,
+                    "failures": [f.to_dict() for f in summary.failures],
+                }
+            )
+            sys.exit(EXIT_FINDINGS if summary.failures else EXIT_OK)
         for finding in summary.failures:
             click.echo(str(finding), err=True)
         if not quiet:
@@ -341,7 +371,12 @@ def register_commands(cli: click.Group) -> None:
 
 
 def _export_parquet(
-    store_path: str | None, output: str, as_of: str | None, all_versions: bool, quiet: bool
+    store_path: str | None,
+    output: str,
+    as_of: str | None,
+    all_versions: bool,
+    quiet: bool,
+    as_json: bool = False,
 ) -> None:
     from .parquet import write_parquet
     from .timeutil import parse_user_time, short
@@ -353,6 +388,18 @@ def _export_parquet(
             rows = write_parquet(versions, output)
         except CorpusError as exc:
             fail(exc)
+    if as_json:
+        echo_json(
+            {
+                "output": output,
+                "format": "parquet",
+                "as_of": stamp,
+                "all_versions": all_versions,
+                "written": rows,
+                "failures": [],
+            }
+        )
+        return
     if not quiet:
         when = f" as of {short(stamp)}" if stamp else ""
         what = "versions" if all_versions else "documents"

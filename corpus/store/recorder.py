@@ -65,13 +65,27 @@ def _findings_json(result: FileResult) -> str:
 class IngestRun:
     """One ingest run writing to a store. Made by :meth:`Store.begin_run`."""
 
-    def __init__(self, store: Store, run_id: int, lock: WriterLock, scopes: list[tuple]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run_id: int,
+        lock: WriterLock,
+        scopes: list[tuple],
+        pipeline: str | None = None,
+    ) -> None:
         self.store = store
         self.run_id = run_id
+        #: Fingerprint of this run's pipeline (``corpus.fingerprint``), None when not given.
+        self.pipeline = pipeline
         self.finished = False
         self.counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         #: The counts as of the last commit: what a failed run keeps.
         self._committed: dict[str, int] = dict(self.counts)
+        #: Files with unchanged bytes processed again because the pipeline is not the same.
+        self.pipeline_changed = 0
+        #: False for a run that saw only some files (``--include``/``--exclude``): files it
+        #: did not see are not gone, so nothing is marked removed.
+        self.tombstones = True
         self._conn = store.connection
         self._lock = lock
         self._scopes = scopes
@@ -87,7 +101,14 @@ class IngestRun:
     # -- starting --------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, store: Store, *, roots: Sequence[str], arguments: Sequence[str]) -> IngestRun:
+    def start(
+        cls,
+        store: Store,
+        *,
+        roots: Sequence[str],
+        arguments: Sequence[str],
+        pipeline: str | None = None,
+    ) -> IngestRun:
         """Take the writer lock (waiting up to the store's busy timeout) and open a run."""
         lock = WriterLock(store.path)
         if not lock.acquire(store.busy_timeout):
@@ -101,14 +122,15 @@ class IngestRun:
                 "UPDATE runs SET status = 'abandoned' WHERE status = 'running'",
             )
             cursor = conn.execute(
-                "INSERT INTO runs (started, status, roots, arguments, pid, host) "
-                "VALUES (?, 'running', ?, ?, ?, ?)",
+                "INSERT INTO runs (started, status, roots, arguments, pid, host, pipeline) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?)",
                 (
                     now,
                     json.dumps([os.fspath(r) for r in roots], ensure_ascii=False),
                     json.dumps([str(a) for a in arguments], ensure_ascii=False),
                     os.getpid(),
                     socket.gethostname(),
+                    pipeline,
                 ),
             )
             run_id = int(cursor.lastrowid)
@@ -119,7 +141,7 @@ class IngestRun:
                 store.connection.execute("ROLLBACK")
             lock.release()
             raise
-        return cls(store, run_id, lock, [_scope(r) for r in roots])
+        return cls(store, run_id, lock, [_scope(r) for r in roots], pipeline)
 
     # -- per file --------------------------------------------------------------------------
 
@@ -140,15 +162,30 @@ class IngestRun:
         read or exported again (call :meth:`record_unchanged`). With ``any_version`` (records
         of an archive: a crawl holds earlier captures of a page next to later ones), the
         version it made may be any of the document's versions: reading it again would add an
-        old version on top of newer ones.
+        old version on top of newer ones And (when this run has a pipeline
+        fingerprint) that version must have been made by the same pipeline. The fingerprint is
+        kept per source and only when a version is recorded, so a file the new pipeline
+        rejected is not later skipped on the strength of the old pipeline's verdict.
         """
         self._check_open()
         latest = "" if any_version else "AND d.content_hash = s.content_hash"
         row = self._conn.execute(
-            "SELECT d.key FROM sources s JOIN documents d ON d.id = s.doc_id "
+            "SELECT d.key, s.pipeline FROM sources s JOIN documents d ON d.id = s.doc_id "
             "WHERE s.root = ? AND s.rel_path = ? AND s.sha256 = ? "
             f"AND d.state = 'present' {latest}",
             (self._root(root), rel_path, sha256),
+        ).fetchone()
+        if row is None:
+            return None
+        if self.pipeline is not None and row[1] != self.pipeline:
+            self.pipeline_changed += 1
+            return None
+        return row[0]
+
+    def previous_pipeline(self) -> str | None:
+        """The pipeline fingerprint of the last run before this one (None if none or unknown)."""
+        row = self._conn.execute(
+            "SELECT pipeline FROM runs WHERE id < ? ORDER BY id DESC LIMIT 1", (self.run_id,)
         ).fetchone()
         return row[0] if row else None
 
@@ -215,11 +252,12 @@ class IngestRun:
         if before is not None and before[0] != doc_id:
             self._orphans.add(before[0])  # the file now makes another key (a plugin changed)
         self._conn.execute(
-            "INSERT INTO sources (root, rel_path, doc_id, sha256, content_hash, last_run, present)"
-            " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (root, rel_path) DO UPDATE SET "
+            "INSERT INTO sources (root, rel_path, doc_id, sha256, content_hash, last_run, present,"
+            " pipeline) VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (root, rel_path) DO UPDATE SET "
             "doc_id = excluded.doc_id, sha256 = excluded.sha256, "
-            "content_hash = excluded.content_hash, last_run = excluded.last_run, present = 1",
-            (root_key, rel, doc_id, sha, content_hash, self.run_id),
+            "content_hash = excluded.content_hash, last_run = excluded.last_run, present = 1, "
+            "pipeline = excluded.pipeline",
+            (root_key, rel, doc_id, sha, content_hash, self.run_id, self.pipeline),
         )
         if outcome != UNCHANGED:
             self._log(root_key, rel, document.key, outcome, n, result)
@@ -374,7 +412,7 @@ class IngestRun:
         if self.finished:
             return dict(self.counts)
         try:
-            if not interrupted:
+            if not interrupted and self.tombstones:
                 self._tombstone()
             self._flush_index()
             self._write_counts(

@@ -213,6 +213,22 @@ def _to_v6(conn: sqlite3.Connection) -> None:
     _fill_search(conn)
 
 
+_V7 = """
+ALTER TABLE runs ADD COLUMN pipeline TEXT;
+ALTER TABLE sources ADD COLUMN pipeline TEXT;
+"""
+
+
+def _to_v7(conn: sqlite3.Connection) -> None:
+    """Pipeline fingerprints (plugins, versions, settings, formats): each run's, and, per
+    source file, that of the pipeline that made its recorded version.
+
+    Re-ingest skips an unchanged file only when its version was made by the pipeline now
+    running. Sources recorded before this step have none, so they are processed once more.
+    """
+    _script(conn, _V7)
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -228,6 +244,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     4: _to_v4,
     5: _to_v5,
     6: _to_v6,
+    7: _to_v7,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -191,7 +191,9 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def begin_run(self, *, roots: Sequence[str], arguments: Sequence[str]) -> IngestRun:
+    def begin_run(
+        self, *, roots: Sequence[str], arguments: Sequence[str], pipeline: str | None = None
+    ) -> IngestRun:
         """Start recording an ingest run; waits for (then refuses) a concurrent writer."""
         from .recorder import IngestRun
 
@@ -201,7 +203,7 @@ class Store:
                 code="STORE_BUSY",
             )
         try:
-            self._run = IngestRun.start(self, roots=roots, arguments=arguments)
+            self._run = IngestRun.start(self, roots=roots, arguments=arguments, pipeline=pipeline)
         except sqlite3.Error as exc:
             raise store_error(exc, self.path) from exc
         return self._run

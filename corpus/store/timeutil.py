@@ -47,14 +47,25 @@ def short(stamp: str | None) -> str:
     return stamp[:19] + "Z"
 
 
+def _relative_day(word: str) -> dt.date | None:
+    """``today``, ``yesterday`` (and ``now``): the UTC day they name, so examples keep working."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return {"now": today, "today": today, "yesterday": today - dt.timedelta(days=1)}.get(word)
+
+
 def parse_user_time(text: str, *, end_of_day: bool = False) -> str:
     """A user's date or date-time as stored text.
 
     A bare date means the start of that day in UTC, or its last instant with ``end_of_day``
     (so ``--as-of 2024-05-01`` includes everything recorded that day). A date-time without a
-    zone is taken as UTC.
+    zone is taken as UTC. ``today`` and ``yesterday`` are those UTC days; ``now`` is now.
     """
     value = text.strip()
+    relative = _relative_day(value.lower())
+    if relative is not None:
+        if value.lower() == "now":
+            return to_stamp(dt.datetime.now(dt.timezone.utc))
+        value = relative.isoformat()
     try:
         if len(value) == 10:
             day = dt.date.fromisoformat(value)
@@ -65,8 +76,8 @@ def parse_user_time(text: str, *, end_of_day: bool = False) -> str:
             moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(
-            f"cannot read {text!r} as a date or time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] "
-            "(UTC unless a zone such as +02:00 is given)",
+            f"cannot read {text!r} as a date or time; use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] "
+            "(UTC unless a zone such as +02:00 is given), today, yesterday or now",
             code="BAD_TIME",
         ) from None
     return to_stamp(moment)

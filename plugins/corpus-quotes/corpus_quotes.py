@@ -38,6 +38,7 @@ _QUOTE_RE = re.compile(r"(?<!\w)[“\"](?P<body>[^“”\"\n]+?)(?:[”\"](?!\w)
 
 _WORD = r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[-’'][A-Za-zß-ÿ]+)*"
 _RUN_RE = re.compile(rf"{_WORD}(?:[ \u00a0]+{_WORD})*")
+_MULTI_RUN_RE = re.compile(rf"{_WORD}(?:[ \u00a0]+{_WORD})+")
 _WORD_RE = re.compile(_WORD)
 
 _SPEECH_VERBS = (
@@ -108,6 +109,8 @@ class Quote:
 
 def find_quotes(text: str) -> Iterator[tuple[int, int]]:
     """Offsets of the quoted text (inside the marks) of every quotation in ``text``."""
+    if '"' not in text and "“" not in text:
+        return  # most paragraphs quote no one: no regex scan
     for match in _QUOTE_RE.finditer(text):
         start, end = match.span("body")
         stripped = match.group("body").strip()
@@ -126,8 +129,25 @@ def find_people(text: str, known: dict[str, str] | None = None) -> Iterator[tupl
     Putin" is the same person; new names are added to it.
     """
     known = {} if known is None else known
-    for run in _RUN_RE.finditer(text):
-        words = list(_WORD_RE.finditer(run.group()))
+    pos = 0
+    while True:
+        # Until a full name is known, one capitalised word cannot be a person: look only for
+        # runs of two or more words (far fewer matches), then for every run.
+        run = (_RUN_RE if known else _MULTI_RUN_RE).search(text, pos)
+        if run is None:
+            return
+        pos = run.end()
+        group = run.group()
+        if " " not in group and "\u00a0" not in group:
+            # One capitalised word (most runs: "The", "Friday"): a person only when it is
+            # the surname of someone named before. Same outcome as the general case below.
+            if group in _TITLES or group in _LEADING or group in _NON_PERSON:
+                continue
+            full = known.get(group)
+            if full is not None:
+                yield run.start(), run.end(), full
+            continue
+        words = list(_WORD_RE.finditer(group))
         titles = [i for i, w in enumerate(words) if w.group() in _TITLES]
         titled = bool(titles)
         if titles:  # "Later Mr Putin": the name is what follows the last title

@@ -1,0 +1,393 @@
+"""Tables, lists, media and every NITF inline element: read into the model, written back.
+
+NITF -> model -> NITF must keep every body element of real agency files; whatever a reader or
+exporter cannot carry is a ``CONTENT_DROPPED`` warning naming the element and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from strategies import line_text
+
+from corpus.exporters.ninjs import build_ninjs
+from corpus.exporters.nitf import NITF_NS, nitf_bytes, nitf_tree_bytes
+from corpus.model import (
+    Block,
+    Cell,
+    Document,
+    Row,
+    Source,
+    Span,
+    document_from_json,
+    document_to_dict,
+    document_to_json,
+)
+from corpus.pipeline import export_document, process_data, read_bytes
+from corpus.schemacheck import check_json
+
+FIXTURE = "tables-inline.xml"
+#: Every inline element of NITF's enrichedText the model carries (br becomes a line break).
+INLINE_ELEMENTS = [
+    "chron", "money", "num", "person", "name.given", "name.family", "function", "org",
+    "location", "city", "country", "event", "object.title", "virtloc", "classifier", "lang",
+    "pronounce", "copyrite", "copyrite.year", "copyrite.holder", "a", "em", "q",
+]  # fmt: skip
+
+
+def parse(data: bytes) -> etree._Element:
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    return etree.fromstring(data, parser)
+
+
+def body_elements(root: etree._Element) -> Counter:
+    """Local names of the elements in the story's body.content and body.end (not a note's)."""
+    found: Counter = Counter()
+    for body in root.iter("{*}body"):
+        for part in (*body.iterfind("{*}body.content"), *body.iterfind("{*}body.end")):
+            found.update(etree.QName(e).localname for e in part.iterdescendants("{*}*"))
+    return found
+
+
+def dropped_elements(findings) -> set[str]:
+    return {
+        name
+        for f in findings
+        if f.code == "CONTENT_DROPPED"
+        for name in re.findall(r"<([\w.-]+)>", f.message)
+    }
+
+
+def without_lines(blocks):
+    return [attrs.evolve(b, line_start=None, line_end=None) for b in blocks]
+
+
+def round_trip(data: bytes, name: str, plugins, schema):
+    """Read, export NITF, check it: valid, every body element kept, the same blocks again."""
+    result = read_bytes(data, name, plugins=plugins, reader="nitf")
+    out = export_document(result.document, "nitf", plugins=plugins)
+    root = parse(out)
+    assert schema.validate(root), (name, str(schema.error_log))
+    before, after = body_elements(parse(data)), body_elements(root)
+    dropped = dropped_elements(result.findings)
+    for element, count in before.items():
+        if element not in dropped:
+            assert after[element] >= count, f"{name}: <{element}> {count} -> {after[element]}"
+    again = read_bytes(out, name, plugins=plugins, reader="nitf")
+    assert without_lines(again.document.blocks) == without_lines(result.document.blocks), name
+    assert not [f for f in again.findings if f.code == "CONTENT_DROPPED"], name
+    return result, root
+
+
+def test_every_real_agency_sample_keeps_every_body_element(standards, plugins, nitf_schema):
+    paths = sorted((standards / "nitf" / "samples").glob("*.xml"))
+    paths += sorted((standards / "newsml-g2" / "samples").glob("*.xml"))
+    assert len(paths) >= 7
+    seen: Counter = Counter()
+    for path in paths:
+        data = path.read_bytes()
+        result, _ = round_trip(data, path.name, plugins, nitf_schema)
+        assert not [f for f in result.findings if f.code == "CONTENT_DROPPED"], path.name
+        seen.update(body_elements(parse(data)))
+    # The samples hold structure, not only paragraphs: the check above covered it.
+    assert {"media", "media-reference", "media-caption", "block", "ul", "li", "hl2"} <= set(seen)
+    assert {"tagline", "a"} <= set(seen)  # body.end of NTB and the fishing sample
+
+
+def test_tables_lists_media_and_inline_elements_round_trip(fixtures_dir, plugins, nitf_schema):
+    data = (fixtures_dir / "nitf" / FIXTURE).read_bytes()
+    result, root = round_trip(data, FIXTURE, plugins, nitf_schema)
+    (dropped,) = [f for f in result.findings if f.code == "CONTENT_DROPPED"]
+    assert "<hr>" in dropped.message and dropped.line == 54 and dropped.path == FIXTURE
+    after = body_elements(root)
+    for element in INLINE_ELEMENTS + ["table", "caption", "thead", "tfoot", "th", "td", "ol"]:
+        assert after[element], element
+    doc = result.document
+    kinds = [b.kind for b in doc.blocks]
+    assert kinds[2:4] == ["table-caption", "table"]
+    table = doc.blocks[3]
+    assert [r.section for r in table.rows] == ["head", "foot", "body", "body"]
+    assert [c.text for c in table.rows[0].cells] == ["Index", "Close", "Change"]
+    assert all(c.header for c in table.rows[0].cells)
+    assert table.rows[0].cells[1].attributes == {"align": "right"}
+    assert table.rows[1].cells[0].attributes == {"colspan": "3"}
+    money = table.rows[2].cells[1]
+    assert [(s.kind, s.attributes) for s in money.spans] == [("money", {"unit": "EUR"})]
+    assert table.text.splitlines()[0] == "Index\tClose\tChange"
+    out = etree.tostring(root, encoding="unicode")
+    assert '<chron norm="20240315">Friday</chron>' in out
+    assert '<money unit="EUR">12.5 euros</money>' in out
+    assert '<table align="center">' in out
+
+
+def test_the_nitf_reader_warns_for_each_body_element_it_cannot_carry(plugins):
+    data = (
+        b'<nitf><body><body.content><p>Kept.</p><nitf-table id="t"><nitf-table-metadata/>'
+        b"</nitf-table>\n<table><col/><tr><td>a</td></tr></table></body.content></body></nitf>"
+    )
+    result = read_bytes(data, "x.xml", plugins=plugins, reader="nitf")
+    dropped = [
+        (f.line, f.message.split(" has")[0]) for f in result.findings if f.code == "CONTENT_DROPPED"
+    ]
+    assert dropped == [(1, "<nitf-table>"), (2, "<col>")]
+    assert result.document.blocks[1].rows[0].cells[0].text == "a"
+
+
+def test_the_nitf_exporter_reports_markup_it_cannot_write(plugins, config_empty):
+    doc_text = b"date: 2024-03-01\ntitle: T\n\nSome text here.\n"
+    doc = read_bytes(doc_text, "a.txt", plugins=plugins).document
+    block = Block(
+        "Some text here.",
+        line_start=4,
+        line_end=4,
+        spans=[Span(0, 4, "sentiment"), Span(5, 9, "person", {"gender": "unknown"})],
+    )
+    doc = attrs.evolve(doc, blocks=[block])
+    findings = plugins.exporters.get("nitf").dropped(doc)
+    messages = [(f.code, f.line, f.path) for f in findings]
+    assert messages == [("CONTENT_DROPPED", 4, "a.txt")] * 2
+    assert "'sentiment'" in findings[0].message and "gender='unknown'" in findings[1].message
+    assert plugins.exporters.get("json").dropped(doc) == []
+    # Through the pipeline: the file is exported, with the warning in its report entry. A
+    # <sub> outside <num> is read as a span NITF does not allow where it stands.
+    nitf = b"<nitf><body><body.content>\n<p>H<sub>2</sub>O</p></body.content></body></nitf>"
+    result = process_data(nitf, "w.xml", plugins=plugins, config=config_empty, formats=["nitf"])
+    assert "nitf" in result.outputs and result.status == "warning"
+    (finding,) = [f for f in result.findings if f.code == "CONTENT_DROPPED"]
+    assert (finding.code, finding.line, finding.path) == ("CONTENT_DROPPED", 2, "w.xml")
+    assert "'sub' over '2'" in finding.message
+    assert b"<p>H2O</p>" in result.outputs["nitf"]
+
+
+@pytest.fixture
+def config_empty():
+    from corpus.config import Config
+
+    return Config()
+
+
+def test_table_json_form_is_schema_valid_and_lossless():
+    cell = Cell("6,210.4", spans=[Span(0, 7, "money", {"unit": "EUR"})], attributes={"a": "b"})
+    table = Block.table([Row([Cell("Close", header=True)], "head"), Row([cell])], line_start=3)
+    doc = Document(key="k", blocks=[Block("Intro."), table])
+    data = document_to_dict(doc)
+    assert check_json(data) == []
+    head = {"cells": [{"text": "Close", "header": True}], "section": "head"}
+    assert data["blocks"][1]["rows"][0] == head
+    assert document_from_json(document_to_json(doc)) == doc
+    # Old stored JSON (no rows) still reads, and its content hash is unchanged by tables.
+    old = {"text": "Intro.", "kind": "paragraph"}
+    assert Block.from_dict(old) == Block("Intro.")
+    plain = Document(key="k", blocks=[Block("x")])
+    # The hash this document had before tables were part of the model:
+    assert plain.content_hash == "cd0f50db8baa70c8d826c56ca30be7cd01699221b9df2ff68084f1cc2598b48e"
+    edited = attrs.evolve(doc, blocks=[Block("Intro."), Block.table([Row([Cell("Close")])])])
+    assert edited.content_hash != doc.content_hash
+
+
+def test_a_table_block_must_be_consistent():
+    with pytest.raises(ValueError, match="table_text"):
+        Block("wrong", kind="table", rows=[Row([Cell("a")])])
+    with pytest.raises(ValueError, match="cells"):
+        Block("a", kind="table", spans=[Span(0, 1, "emphasis")], rows=[Row([Cell("a")])])
+    with pytest.raises(ValueError, match="section"):
+        Row([Cell("a")], "middle")
+    with pytest.raises(ValueError, match="past the end"):
+        Cell("ab", spans=[Span(0, 3, "money")])
+
+
+def test_ninjs_html_body_carries_the_table(fixtures_dir, plugins, standards):
+    from test_ninjs import errors_of, ninjs_validator
+
+    data = (fixtures_dir / "nitf" / FIXTURE).read_bytes()
+    doc = read_bytes(data, FIXTURE, plugins=plugins).document
+    item = build_ninjs(doc)
+    assert errors_of(ninjs_validator(standards, "ninjs"), item) == []
+    html = item["bodies"][1]["value"]
+    assert "<table><thead><tr><th>Index</th>" in html
+    assert '<td><span class="org">PSI</span></td>' in html
+    assert "PSI\t6,210.4\t+0.8%" in item["bodies"][0]["value"]
+    assert {"name": "PSI", "rel": "mentioned"} in item["organisations"]
+
+
+def test_old_model_documents_in_json_read_back(fixtures_dir):
+    golden = json.loads((fixtures_dir / "golden" / "seed.json").read_text("utf-8"))
+    doc = document_from_json(json.dumps(golden))
+    assert all(not b.rows for b in doc.blocks)
+
+
+_cells = st.builds(
+    Cell,
+    line_text(1, 12),
+    st.booleans(),
+    attributes=st.sampled_from([{}, {"colspan": "2"}, {"align": "left", "valign": "top"}]),
+)
+_rows = st.builds(
+    Row, st.lists(_cells, min_size=1, max_size=3), st.sampled_from(["head", "body", "foot"])
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(_rows, min_size=1, max_size=4), caption=st.booleans())
+def test_any_table_exports_valid_nitf_and_reads_back(nitf_schema, rows, caption):
+    from corpus.plugins import Plugins, PluginSpec
+
+    plugins = Plugins(PluginSpec(entry_points=False))
+    blocks = [Block("Cap", kind="table-caption")] if caption else []
+    blocks.append(Block.table(rows))
+    doc = Document(key="k", title="T", blocks=blocks, source=Source("k.txt", "0", "utf-8", 1))
+    data = nitf_bytes(doc)
+    assert data == nitf_tree_bytes(doc)
+    assert nitf_schema.validate(parse(data)), str(nitf_schema.error_log)
+    again = read_bytes(data, "k.xml", plugins=plugins).document
+    order = {"head": 0, "foot": 1, "body": 2}  # the XSD's order of row groups
+    expected = sorted(rows, key=lambda r: order[r.section])
+    assert again.blocks[-1].rows == tuple(expected)
+    if caption:
+        root = parse(data)
+        assert root.find(f".//{{{NITF_NS}}}table/{{{NITF_NS}}}caption").text == "Cap"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "golden"), [("nitf", "tables-inline.xml"), ("json", "tables-inline.json")]
+)
+def test_tables_fixture_golden_outputs(fixtures_dir, plugins, nitf_schema, fmt, golden):
+    from conftest import assert_golden
+
+    data = (fixtures_dir / "nitf" / FIXTURE).read_bytes()
+    document = read_bytes(data, FIXTURE, plugins=plugins).document
+    out = export_document(document, fmt, plugins=plugins)
+    expected = assert_golden(out, fixtures_dir / "golden" / golden, fmt)
+    if fmt == "nitf":
+        assert nitf_schema.validate(parse(expected)), str(nitf_schema.error_log)
+    else:
+        assert check_json(expected) == []
+
+
+def test_the_article_exporter_names_what_it_cannot_write(fixtures_dir, plugins):
+    data = (fixtures_dir / "nitf" / FIXTURE).read_bytes()
+    document = read_bytes(data, FIXTURE, plugins=plugins).document
+    (finding,) = plugins.exporters.get("article").dropped(document)
+    assert finding.code == "CONTENT_DROPPED" and finding.path == FIXTURE
+    assert "inline markup span(s)" in finding.message and "2 table(s)" in finding.message
+    plain = Document(key="k", title="T", blocks=[Block("Text.")])
+    assert plugins.exporters.get("article").dropped(plain) == []
+
+
+_KINDS = [
+    "paragraph",
+    "list-item",
+    "media-caption",
+    "media-producer",
+    "table-caption",
+    "subheadline",
+    "tagline",
+    "bibliography",
+]
+_ELEMENTS = ["block", "ul", "ol", "bq", "media", "table", "x"]
+_attributes = st.dictionaries(
+    st.sampled_from(["class", "id", "xml:lang", "media-type", "seqnum", "nowrap"]),
+    st.sampled_from(["a", "a b", "nowrap", "en", "", "1"]),
+    max_size=3,
+) | st.just([1])
+_references = st.lists(
+    st.dictionaries(
+        st.sampled_from(["source", "width", "units", "bogus"]),
+        st.sampled_from(["x.jpg", "100", "pixels", "1 0"]),
+    ),
+    max_size=2,
+) | st.just([{"source": "a.png"}])
+
+
+@st.composite
+def structured(draw) -> Document:
+    """Runs of block kinds, and container records over ranges of them (fitting or not)."""
+    runs = draw(
+        st.lists(
+            st.tuples(st.sampled_from([*_KINDS, "table"]), st.integers(1, 3)),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    kinds = [kind for kind, count in runs for _ in range(count)]
+    blocks = [
+        Block.table([Row([Cell(f"c{i}", header=True), Cell("d")])])
+        if kind == "table"
+        else Block(f"text {i}", kind=kind, spans=[Span(0, 4, "chron")])
+        for i, kind in enumerate(kinds)
+    ]
+    records = []
+    for _ in range(draw(st.integers(0, 4))):
+        first = draw(st.integers(-1, len(blocks)))
+        last = draw(st.integers(first, len(blocks) + 1))
+        records.append(
+            {
+                "element": draw(st.sampled_from(_ELEMENTS)),
+                "blocks": draw(st.just([first, last]) | st.just("bad")),
+                "attributes": draw(_attributes),
+                "references": draw(_references),
+            }
+        )
+    containers = {"containers": records}
+    return Document(key="k", blocks=blocks, annotations={"nitf-reader": containers})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=structured())
+def test_any_container_records_give_valid_nitf_keeping_every_text(nitf_schema, doc):
+    """Reader records may be stale or hand-edited: the export stays valid and loses no text."""
+    data = nitf_bytes(doc)
+    assert data == nitf_tree_bytes(doc)
+    root = parse(data)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    body = root.find(f"{{{NITF_NS}}}body")
+    written = "".join(body.itertext())
+    for block in doc.blocks:
+        for piece in block.text.replace("\t", "\n").split("\n"):
+            assert piece in written
+
+
+def test_block_records_nest_only_where_nitf_allows(nitf_schema):
+    # As the reader records them: inner containers first (<bq><block><p> is block, then bq).
+    records = [{"element": "block", "blocks": [0, 1]}] * 2 + [
+        {"element": "block", "blocks": [1, 2]},
+        {"element": "bq", "blocks": [1, 2]},
+    ]
+    doc = Document(
+        key="k",
+        blocks=[Block("a"), Block("b", kind="blockquote")],
+        annotations={"nitf-reader": {"containers": records}},
+    )
+    root = parse(nitf_bytes(doc))
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    content = root.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.content")
+    names = [etree.QName(e).localname for e in content.iterdescendants()]
+    assert names == ["block", "p", "bq", "block", "p"]
+
+
+def test_tagline_and_bibliography_go_to_body_end(nitf_schema, plugins):
+    blocks = [
+        Block("Body."),
+        Block("By the desk.", kind="tagline"),
+        Block("Sources.", kind="bibliography"),
+    ]
+    data = nitf_bytes(Document(key="k", blocks=blocks))
+    root = parse(data)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    end = root.find(f"{{{NITF_NS}}}body/{{{NITF_NS}}}body.end")
+    assert [(etree.QName(e).localname, e.text) for e in end] == [
+        ("tagline", "By the desk."),
+        ("bibliography", "Sources."),
+    ]
+    again = read_bytes(data, "k.xml", plugins=plugins).document.blocks
+    assert without_lines(again) == blocks
+    # Alone, they stay paragraphs (with their kind as class): body.content needs them.
+    alone = parse(nitf_bytes(Document(key="k", blocks=[Block("x", kind="tagline")])))
+    assert alone.find(f".//{{{NITF_NS}}}body.end") is None
