@@ -251,6 +251,7 @@ def run_ingest(
         report.interrupted = True
         report.signal = stop["signal"]
     if store_run is not None:
+        report.pipeline = store_run.pipeline_summary()
         if failure is None:
             try:
                 report.store_counts = store_run.finish(interrupted=report.interrupted)
