@@ -468,6 +468,9 @@ def _span_of(
 
 
 def _block(el: Any, kind: str, trafilatura_xml: bool, base: str | None) -> Block | None:
+    if not len(el):  # text only (many headings and list items): no spans to place
+        text = " ".join(_clean(el.text).split()) if el.text else ""
+        return Block(text=text, kind=kind) if text else None
     out = _Text()
     out.add(el.text)
     for child in el:
