@@ -314,6 +314,8 @@ def _consume_results(
         if on_result is not None:
             on_result(result)
         if bar is not None:
+            if item.offset is not None:  # the total counted its archive once, not per record
+                bar.length += 1
             bar.update(1)
         if options.fail_fast and result.status == STATUS_REJECTED:
             break

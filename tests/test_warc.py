@@ -356,3 +356,39 @@ def test_ingest_of_an_archive_through_a_real_process(tmp_path):
     report = json.loads(proc.stdout)
     assert [f["path"].split("#")[0] for f in report["files"]] == ["captures.warc.gz"] * 4
     assert (out / f"{FLOOD}.xml").is_file() and (out / f"{HARBOUR}.json").is_file()
+
+
+def test_progress_bar_counts_every_record_of_an_archive(plugins, tmp_path, monkeypatch):
+    """The bar's total starts from the files listed (an archive is one) and grows by one per
+    record found, so it never runs past its total and ends full."""
+    import click
+
+    bars = []
+    steps: list[tuple[int, int]] = []
+    make = click.progressbar
+
+    def progressbar(*args, **kwargs):
+        bar = make(*args, **kwargs)
+        update = bar.update
+
+        def counted(n, current_item=None):
+            update(n, current_item)
+            steps.append((bar.pos, bar.length))
+
+        bar.update = counted
+        bars.append((bar, bar.length))
+        return bar
+
+    monkeypatch.setattr(click, "progressbar", progressbar)
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(WARC, src / "captures.warc.gz")
+    shutil.copy(HTML / "harbour-bridge.html", src / "page.html")
+    options = IngestOptions(sources=(str(src),), formats=())
+    report = run_ingest(options, plugins=plugins, config=Config(), progress=True)
+    ((bar, listed),) = bars
+    assert listed == 2  # files listed: the archive and the page
+    assert len(report.files) == 5  # three captures, the archive's own entry, the page
+    assert all(pos <= length for pos, length in steps)
+    assert steps[-1] == (5, 5)
+    assert bar.finished
