@@ -305,11 +305,22 @@ def nest_spans(
     return root.children
 
 
+#: Span attributes NITF has no attribute of their own for, written as another one: how an
+#: emphasis is rendered (``rend``: b, i, u... from HTML) goes into ``em``'s ``class``.
+ATTRIBUTE_ALIASES: dict[tuple[str, str], str] = {("emphasis", "rend"): "class"}
+
+
+def _nitf_name(kind: str, name: str, attributes: Mapping[str, Any]) -> str:
+    alias = ATTRIBUTE_ALIASES.get((kind, name))
+    return alias if alias is not None and alias not in attributes else name
+
+
 def _inline_attributes(kind: str, attributes: Mapping[str, Any]) -> dict[str, str]:
     """The attributes of a span the XSD allows on its element, with values it accepts."""
     allowed = INLINE[kind].attributes
     out = {}
-    for name, value in attributes.items():
+    for key, value in attributes.items():
+        name = _nitf_name(kind, key, attributes)
         check = allowed.get(name)
         if check is not None:
             text = xml_safe(str(value))
@@ -955,7 +966,7 @@ def _span_losses(spans: tuple[Span, ...], text: str, where: str) -> list[str]:
             continue
         kept = _inline_attributes(span.kind, span.attributes)
         for name, value in span.attributes.items():
-            if name not in kept:
+            if _nitf_name(span.kind, name, span.attributes) not in kept:
                 messages.append(
                     f"{where}: attribute {name}={str(value)!r} of <{spec.element}> is not "
                     "valid NITF; not written"
