@@ -136,6 +136,7 @@ class Store:
             # A batch of 500 versions is a few MiB: keep it in memory rather than spill early.
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             migrate(conn, path)
+            _register_dictionaries(conn)
         except StoreError:
             conn.close()
             raise
@@ -411,6 +412,14 @@ class Store:
             "last_run_at": first[1],
             "store_bytes": page_count * page_size,
         }
+
+
+def _register_dictionaries(conn: sqlite3.Connection) -> None:
+    """Make the store's zstd dictionaries known to the payload decoder (see payload.py)."""
+    from .payload import register_dictionary
+
+    for (data,) in conn.execute("SELECT data FROM dictionaries"):
+        register_dictionary(data)
 
 
 def _version_info(row: Sequence[Any]) -> VersionInfo:
