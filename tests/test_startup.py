@@ -112,6 +112,12 @@ def make_dist(root, name: str, entry_points: str, *, info: str = "dist-info") ->
 
 
 def test_no_corpus_group_means_no_lookup(monkeypatch, tmp_path):
+    # Only the standard path finder: importing some libraries (Dask's dependencies install the
+    # importlib_metadata backport) adds a finder of distributions that rightly answers True.
+    from importlib.machinery import PathFinder
+
+    standard = [f for f in sys.meta_path if f is PathFinder or not hasattr(f, "find_distributions")]
+    monkeypatch.setattr(sys, "meta_path", standard)
     monkeypatch.setattr(sys, "path", [str(tmp_path), str(tmp_path / "missing")])
     assert not may_have_entry_points()
     make_dist(tmp_path, "tool", "[console_scripts]\ntool = tool:main\n")
