@@ -78,7 +78,7 @@ class DaskSession:
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # loopback, a free port: never 8787
                     silence_logs=50,  # a killed worker is ours to report; closing is quiet
                 )
                 self.client = distributed.Client(self.cluster, timeout=CONNECT_TIMEOUT)
