@@ -1,7 +1,7 @@
 """Executor benchmark: the local pool against a Dask LocalCluster on this machine, one run.
 
     python bench/executors.py -n 20000          # articles; --jobs 1 is the baseline
-    python bench/executors.py -n 20000 --rounds 3
+    python bench/executors.py -n 20000 --rounds 3 --tmp /dev/shm
 
 Each round ingests the same generated articles (``bench/scale.py``'s generator, written once)
 with ``--jobs 1``, ``--jobs 2`` (the local pool), ``--executor dask --workers 2`` (a
@@ -39,8 +39,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--scheduler", help="also run on this running Dask cluster")
+    parser.add_argument("--tmp", help="work here (e.g. /dev/shm: disk noise off)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="corpus-executors-"))
+    work = Path(tempfile.mkdtemp(prefix="corpus-executors-", dir=args.tmp))
     try:
         src = work / "articles"
         src.mkdir()

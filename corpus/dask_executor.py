@@ -78,8 +78,8 @@ class DaskSession:
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
-                    silence_logs=40,  # errors only: a killed worker is ours to report
+                    dashboard_address="127.0.0.1:0",  # loopback, a free port: never 8787
+                    silence_logs=50,  # a killed worker is ours to report; closing is quiet
                 )
                 self.client = distributed.Client(self.cluster, timeout=CONNECT_TIMEOUT)
         n = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)

@@ -593,7 +593,8 @@ def _pending(
                 findings = store_run.findings_of(key)
                 yield item, FileResult(item.rel, status_of(findings), findings), True
                 continue
-            if options.jobs <= 1 or len(data) <= CARRY_LIMIT:
+            in_process = options.jobs <= 1 and options.executor == "local"
+            if in_process or len(data) <= CARRY_LIMIT:
                 item = attrs.evolve(item, data=data)
         yield item
 

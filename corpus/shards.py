@@ -296,11 +296,13 @@ def _drive(session: Any, pending: Iterator[Any], task: ShardTask) -> Iterator[An
 
 
 def _one_by_one(session: Any, task: ShardTask, items: list[InputFile]) -> list[FileResult]:
-    handles = [session.submit(task, [item]) for item in items]
+    """A lost shard's files, one task at a time. One at a time, because a scheduler counts a
+    worker's death against every task queued on that worker too (Dask does): an innocent file
+    queued beside the killing one could be given up on with it."""
     results = []
-    for item, handle in zip(items, handles, strict=True):
+    for item in items:
         try:
-            (result,) = session.result(handle)
+            (result,) = session.result(session.submit(task, [item]))
         except ShardLost as lost:
             if lost.died:
                 finding = Finding(

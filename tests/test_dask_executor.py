@@ -35,7 +35,7 @@ BAD = ROOT / "fixtures" / "bad"
 
 @pytest.fixture(scope="module")
 def scheduler():
-    """A LocalCluster on 127.0.0.1 (2 processes, 1 thread each, no dashboard) for the module.
+    """A LocalCluster on 127.0.0.1 (2 processes, 1 thread each, HTTP on a free loopback port).
 
     ``allowed-failures`` 1, as the executor's own clusters have: a shard is run again once
     after its worker died.
@@ -46,7 +46,7 @@ def scheduler():
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
             silence_logs=50,
         )
     try:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +182,113 @@ def test_snippets_mark_the_matches_of_the_query():
     snippets = make_snippets("vote", texts)
     assert "[voted]" in snippets[0]
     assert snippets[1] == "Other"  # not matched: the title stands in
+
+
+# -- the store's zstd dictionary -----------------------------------------------------------------
+
+
+def _forget_dictionaries(monkeypatch) -> None:
+    """As a fresh process: no dictionary known until a store is opened."""
+    from corpus.store import payload
+
+    monkeypatch.setattr(payload, "_dictionaries", {})
+    monkeypatch.setattr(payload, "_local", threading.local())
+
+
+def varied_docs(n: int, prefix: str = "d") -> list[Document]:
+    words = [
+        "budget",
+        "vote",
+        "duma",
+        "storm",
+        "wheat",
+        "rain",
+        "minister",
+        "parliament",
+        "court",
+        "strike",
+    ]
+    return [
+        make_doc(
+            f"{prefix}{i}",
+            f"Story {i} about {words[i % 10]}",
+            *(
+                " ".join(words[(i * 7 + j * k) % 10] for k in range(40)) + f" {i}-{j}."
+                for j in range(6)
+            ),
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_dictionary_is_trained_on_the_first_versions_and_read_back(tmp_path, monkeypatch):
+    from corpus.store import payload
+
+    monkeypatch.setattr(payload, "DICT_SAMPLES", 30)
+    monkeypatch.setattr(payload, "DICT_SIZE", 2048)
+    docs = varied_docs(60)
+    path = tmp_path / "d.db"
+    with Store.open(path) as store:
+        record(store, "articles", *docs)
+        (count,) = store.connection.execute("SELECT count(*) FROM dictionaries").fetchone()
+        assert count == 1
+        blobs = [
+            b for (b,) in store.connection.execute("SELECT document FROM versions ORDER BY id")
+        ]
+    ids = [zstandard.get_frame_parameters(b).dict_id for b in blobs]
+    assert ids[:30] == [0] * 30 and len(set(ids[30:])) == 1 and ids[30] != 0
+    _forget_dictionaries(monkeypatch)
+    with Store.open(path) as store:
+        assert [store.version(d.key).document for d in docs] == docs
+        record(store, "articles", *varied_docs(5, prefix="more"))  # a later run uses it too
+        (last,) = store.connection.execute(
+            "SELECT document FROM versions ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        assert zstandard.get_frame_parameters(last).dict_id == ids[30]
+
+
+def test_migration_trains_a_dictionary_when_the_store_is_large_enough(release_store, monkeypatch):
+    from corpus.store import payload
+
+    monkeypatch.setattr(payload, "DICT_SAMPLES", 4)
+    # zstd cannot train on the release store's four short versions: train on others.
+    texts = [canonical_json(document_to_dict(d)).encode() for d in varied_docs(60)]
+    trained = zstandard.train_dictionary(2048, texts).as_bytes()
+    monkeypatch.setattr(payload, "train_dictionary", lambda samples: trained)
+    with Store.open(release_store, create=False) as store:
+        (count,) = store.connection.execute("SELECT count(*) FROM dictionaries").fetchone()
+        assert count == 1
+        assert store.version("world/duma", 1).document.title == "The Duma votes"
+        (blob,) = store.connection.execute("SELECT document FROM versions LIMIT 1").fetchone()
+        assert zstandard.get_frame_parameters(blob).dict_id != 0
+    _forget_dictionaries(monkeypatch)
+    with Store.open(release_store, create=False) as store:
+        assert store.version("world/duma", 2).document.title == "The Duma votes again"
+        assert store.integrity_check() == "ok"
+
+
+def test_read_only_views_read_dictionary_compressed_versions(tmp_path, monkeypatch):
+    """The web view opens stores read-only: it must find the store's dictionary by itself."""
+    import sqlite3
+
+    from corpus.store import payload
+    from corpus.store.browse import open_read_only, read_only_view
+
+    monkeypatch.setattr(payload, "DICT_SAMPLES", 30)
+    monkeypatch.setattr(payload, "DICT_SIZE", 2048)
+    docs = varied_docs(40)
+    path = tmp_path / "d.db"
+    with Store.open(path) as store:
+        record(store, "articles", *docs)
+    _forget_dictionaries(monkeypatch)
+    store = open_read_only(path)
+    try:
+        assert store.version(docs[-1].key).document == docs[-1]
+    finally:
+        store.close()
+    _forget_dictionaries(monkeypatch)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        assert read_only_view(conn, str(path)).version(docs[-1].key).document == docs[-1]
+    finally:
+        conn.close()

@@ -25,7 +25,7 @@ from ..errors import StoreError
 from ..model import Finding
 from .records import DocumentInfo, VersionInfo, findings_from_json
 from .schema import APPLICATION_ID, SCHEMA_VERSION
-from .store import Store
+from .store import Store, register_dictionaries
 
 _VERSION_COLUMNS = (
     "d.key, v.n, v.run_id, v.created, v.content_hash, v.source_sha256, v.size, v.findings, "
@@ -132,6 +132,7 @@ def open_read_only(path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -
         raise StoreError(f"cannot open the store {path}: {exc}", code="STORE_ERROR") from exc
     try:
         check_readable(conn, path)
+        register_dictionaries(conn)
     except BaseException:
         conn.close()
         raise
@@ -140,6 +141,7 @@ def open_read_only(path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -
 
 def read_only_view(conn: sqlite3.Connection, path: str) -> Store:
     """A :class:`Store` over a connection opened read-only elsewhere (do not close it here)."""
+    register_dictionaries(conn)
     return Store(conn, path, 0.0)
 
 

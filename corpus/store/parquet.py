@@ -19,8 +19,8 @@ from ..errors import ConfigError, OutputError
 from .records import StoredVersion
 
 #: Rows per row group: large enough for good compression and fast scans, small enough that
-#: one group of ~5 KB articles stays a few tens of MB in memory.
-ROW_GROUP_SIZE = 5000
+#: one group of ~5 KB articles (held as Python rows, then as Arrow columns) stays small.
+ROW_GROUP_SIZE = 1000
 
 
 def _pyarrow() -> Any:
@@ -113,6 +113,9 @@ def write_parquet(
             f"cannot write {path}: {exc.strerror or exc}", code="OUTPUT_ERROR"
         ) from None
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # an export is for others to read, unlike a temporary file
     rows = 0
     try:
         with pq.ParquetWriter(tmp, cols, compression="zstd") as writer:

@@ -97,6 +97,12 @@ class IngestRun:
         # The index is contentless (it keeps no copy of the text), so a removal carries the
         # values that were indexed: ("delete", id, title, body) or ("insert", id, title, body).
         self._index: list[tuple[str, int, str, str]] = []
+        row = self._conn.execute(
+            "SELECT dict_id FROM dictionaries ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        self._encoder = payload.Encoder(row[0] if row else None)
+        # A store without a dictionary trains one on the JSON of its first versions.
+        self._samples: list[bytes] | None = [] if row is None else None
 
     # -- starting --------------------------------------------------------------------------
 
@@ -316,13 +322,34 @@ class IngestRun:
                 content_hash,
                 document.source.sha256 if document.source else None,
                 size,
-                payload.encode(text),
+                self._encode(text),
                 _findings_json(result),
                 summary,
             ),
         )
         self._index.append(("insert", doc_id, document.title, document.body_text))
         return outcome, doc_id, n
+
+    def _encode(self, text: str) -> bytes:
+        stored = self._encoder.encode(text)
+        if self._samples is not None:
+            self._samples.append(text.encode("utf-8"))
+            if len(self._samples) >= payload.DICT_SAMPLES:
+                self._train()
+        return stored
+
+    def _train(self) -> None:
+        """Train the store's dictionary on the samples; later versions are compressed with it."""
+        samples, self._samples = self._samples or [], None
+        trained = payload.train_dictionary(samples)
+        if trained is None:
+            return
+        dict_id = payload.register_dictionary(trained)
+        self._conn.execute(
+            "INSERT OR IGNORE INTO dictionaries (dict_id, data, created) VALUES (?, ?, ?)",
+            (dict_id, trained, now_stamp()),
+        )
+        self._encoder = payload.Encoder(dict_id)
 
     def _summary(self, previous: bytes | str, text: str) -> str | None:
         """What changed from the ``previous`` version (its stored payload) to the new one (its

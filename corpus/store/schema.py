@@ -181,6 +181,12 @@ DROP TABLE search;
 CREATE VIRTUAL TABLE search USING fts5 (
     title, body, content = '', tokenize = 'porter unicode61 remove_diacritics 2'
 );
+CREATE TABLE dictionaries (
+    id      INTEGER PRIMARY KEY,
+    dict_id INTEGER NOT NULL UNIQUE,
+    data    BLOB NOT NULL,
+    created TEXT NOT NULL
+);
 """
 
 #: Versions compressed per statement batch while migrating to version 6.
@@ -188,15 +194,33 @@ _V6_BATCH = 500
 
 
 def _to_v6(conn: sqlite3.Connection) -> None:
-    """Compact stores: version payloads compressed (zstd), a full-text index without its own
-    copy of the text (FTS5 contentless: search snippets are made from the shown documents).
+    """Compact stores: version payloads compressed (zstd, with a dictionary trained on the
+    store's first versions when it has enough), a full-text index without its own copy of the
+    text (FTS5 contentless: search snippets are made from the shown documents).
 
     Payloads are compressed in batches by id, so memory stays flat on a large store. The pages
     freed stay in the file for later ingests to reuse; ``VACUUM`` gives them back to the disk.
     """
-    from .payload import encode  # local: the codec loads only when a store is migrated
+    from . import payload  # local: the codec loads only when a store is migrated
 
     _script(conn, _V6)
+    samples = [
+        text.encode("utf-8") if isinstance(text, str) else payload.decode(text).encode("utf-8")
+        for (text,) in conn.execute(
+            "SELECT document FROM versions ORDER BY id LIMIT ?", (payload.DICT_SAMPLES,)
+        )
+    ]
+    trained = payload.train_dictionary(samples) if len(samples) >= payload.DICT_SAMPLES else None
+    encoder = payload.Encoder()
+    if trained is not None:
+        dict_id = payload.register_dictionary(trained)
+        conn.execute(
+            "INSERT INTO dictionaries (dict_id, data, created) "
+            "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            (dict_id, trained),
+        )
+        encoder = payload.Encoder(dict_id)
+    del samples
     last = 0
     while True:
         rows = conn.execute(
@@ -207,7 +231,7 @@ def _to_v6(conn: sqlite3.Connection) -> None:
             break
         conn.executemany(
             "UPDATE versions SET document = ? WHERE id = ?",
-            [(encode(text), vid) for vid, text in rows if isinstance(text, str)],
+            [(encoder.encode(text), vid) for vid, text in rows if isinstance(text, str)],
         )
         last = rows[-1][0]
     _fill_search(conn)

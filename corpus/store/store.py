@@ -169,6 +169,7 @@ class Store:
                         f"{path} is damaged: table {', '.join(missing)} is missing: {CHECK_ADVICE}",
                         code="STORE_CORRUPT",
                     )
+            register_dictionaries(conn)
         except StoreError:
             conn.close()
             raise
@@ -457,6 +458,21 @@ class Store:
             "last_run_at": first[1],
             "store_bytes": page_count * page_size,
         }
+
+
+def register_dictionaries(conn: sqlite3.Connection) -> None:
+    """Make the store's zstd dictionaries known to the payload decoder (see payload.py).
+
+    Cheap to call per connection: only dictionaries this process has not seen are read.
+    """
+    from .payload import is_registered, register_dictionary
+
+    for (dict_id,) in conn.execute("SELECT dict_id FROM dictionaries").fetchall():
+        if not is_registered(dict_id):
+            (data,) = conn.execute(
+                "SELECT data FROM dictionaries WHERE dict_id = ?", (dict_id,)
+            ).fetchone()
+            register_dictionary(data)
 
 
 def _version_info(row: Sequence[Any]) -> VersionInfo:
