@@ -139,7 +139,7 @@ def test_every_version_keeps_the_canonical_json_and_findings(store, root):
     with store.begin_run(roots=[root], arguments=[]) as run:
         assert run.record(root, ok(doc, (warning,))) == "new"
     stored = store.connection.execute("SELECT document FROM versions").fetchone()[0]
-    assert isinstance(stored, bytes)  # compressed (schema 5): no longer the JSON itself
+    assert isinstance(stored, bytes)  # compressed (schema 6): no longer the JSON itself
     assert json.loads(zstandard.ZstdDecompressor().decompress(stored)) == document_to_dict(doc)
     stored = store.version("a", 1)
     assert stored.document == doc

@@ -1,4 +1,4 @@
-"""Compact stores (schema 5): compressed payloads, a contentless full-text index, migration.
+"""Compact stores (schema 6): compressed payloads, a contentless full-text index, migration.
 
 The index keeps no copy of the text, so removing a document's old text from it needs the exact
 values that were indexed; a mistake there leaves stale terms that nothing else would show. The
