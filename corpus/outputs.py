@@ -120,6 +120,19 @@ def _filesystem_now(folder: str) -> int:
         unlink_quietly(probe)
 
 
+def write_file(path: str, data: bytes, *, exclusive: bool) -> None:
+    """Write ``data`` to a new file at ``path`` (``exclusive``: fail if it exists, else
+    replace it), looping over short writes."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 class OutputWriter:
     """Places each document's outputs under the output folder, refusing escapes and collisions.
 
@@ -270,6 +283,18 @@ class OutputWriter:
                 code="NAME_TOO_LONG",
             )
 
+    def prepare(self, key: str, fmt: str) -> str:
+        """The target of ``key``'s ``fmt`` output, its folder made and checked (no escape from
+        the output folder through a link, no name longer than the file system takes)."""
+        target = self.target(key, fmt)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._check_folder(folder, key)
+            self._folders.add(folder)
+        self._check_name(target)
+        return target
+
     def stage(self, result: FileResult) -> FileResult:
         """Write outputs to temporary files next to their targets; keep their paths."""
         key = result.document_key
@@ -278,24 +303,12 @@ class OutputWriter:
         staged: dict[str, str] = {}
         try:
             for fmt in result.outputs:
-                target = self.target(key, fmt)
-                folder = os.path.dirname(target)
-                if folder not in self._folders:
-                    os.makedirs(folder, exist_ok=True)
-                    self._check_folder(folder, key)
-                    self._folders.add(folder)
-                self._check_name(target)
+                self.prepare(key, fmt)
             for fmt, data in result.outputs.items():
                 folder = os.path.dirname(self.target(key, fmt))
                 tmp = os.path.join(folder, f"{temp_prefix()}{next(_tmp_ids)}")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
                 staged[fmt] = tmp
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                finally:
-                    os.close(fd)
+                write_file(tmp, data, exclusive=True)
         except (CorpusError, OSError) as exc:
             for tmp in staged.values():
                 unlink_quietly(tmp)

@@ -23,7 +23,7 @@ from .errors import CorpusError
 from .executors import SHARDS_PER_WORKER, ShardLost, ShardTask, get_executor
 from .listing import InputFile
 from .model import Finding, Severity
-from .outputs import TMP_PREFIX, OutputWriter
+from .outputs import TMP_PREFIX, OutputWriter, write_file
 from .pipeline import STATUS_REJECTED, FileResult, process_data, process_path
 from .plugins import Plugins
 
@@ -38,14 +38,12 @@ CANCEL_GRACE = 30.0
 # -- the worker side -----------------------------------------------------------------------
 
 _worker_cache: dict[str, Any] = {}
-_made_folders: set[str] = set()
 
 
 def _plugins_for(task: ShardTask) -> tuple[Plugins, OutputWriter | None]:
     """The worker's plugins and writer for this run, built once per worker process."""
     if _worker_cache.get("token") != task.token:
         _worker_cache.clear()
-        _made_folders.clear()
         _worker_cache["plugins"] = Plugins(task.spec)
         _worker_cache["writer"] = (
             OutputWriter(task.output, task.extensions) if task.output and task.extensions else None
@@ -67,7 +65,7 @@ def process_shard(task: ShardTask, items: list[InputFile]) -> list[FileResult]:
     results = []
     for item in items:
         if item.data is not None:
-            result = process_data(item.data, item.rel, **common)
+            result = process_data(item.data, item.rel, reader=item.reader, **common)
         else:
             result = process_path(item.path, item.rel, max_file_size=task.max_file_size, **common)
         if writer is not None and task.stage_dir is not None:
@@ -78,7 +76,9 @@ def process_shard(task: ShardTask, items: list[InputFile]) -> list[FileResult]:
 
 def stage_name(item: InputFile) -> str:
     """The stage file stem of an input: fixed by its path, so a rerun overwrites its stages."""
-    return hashlib.blake2b(item.path.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+    # Records of one archive share its path: their offset tells them apart.
+    name = item.path if item.offset is None else f"{item.path}#{item.offset}"
+    return hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
 
 
 def stage(writer: OutputWriter, stage_dir: str, item: InputFile, result: FileResult) -> FileResult:
@@ -89,23 +89,14 @@ def stage(writer: OutputWriter, stage_dir: str, item: InputFile, result: FileRes
     staged: dict[str, str] = {}
     try:
         for fmt, data in result.outputs.items():
-            # target() refuses a key that would escape the output folder; the driver's rename
-            # needs the target's folder, made here as the local pool's workers do.
-            folder = os.path.dirname(writer.target(key, fmt))
-            if folder not in _made_folders:
-                os.makedirs(folder, exist_ok=True)
-                _made_folders.add(folder)
+            # The driver's rename needs the target's folder, made (and checked: no escape
+            # from the output folder, no name too long) here as the local pool's workers do.
+            writer.prepare(key, fmt)
             tmp = os.path.join(stage_dir, f"{stage_name(item)}-{fmt}")
-            # No O_CREAT of the folder: once the driver removed it (an interrupt), writing
-            # fails instead of leaving a file behind.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            # The stage folder is not made here: once the driver removed it (an interrupt),
+            # writing fails instead of leaving a file behind.
             staged[fmt] = tmp
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
+            write_file(tmp, data, exclusive=False)
     except (CorpusError, OSError) as exc:
         for tmp in staged.values():
             with contextlib.suppress(OSError):

@@ -103,6 +103,26 @@ def test_dask_gives_byte_identical_outputs_and_report_to_jobs_1(tmp_path, schedu
     assert tree(tmp_path / "dask") == tree(tmp_path / "one")  # no stage folder left either
 
 
+def test_records_of_one_archive_stage_apart_on_dask(tmp_path, scheduler):
+    """A WARC's captures share the archive's path: their stages must not overwrite each
+    other, so the outputs (the latest capture of each page) are those of --jobs 1."""
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(ROOT / "fixtures" / "html" / "captures.warc.gz", src)
+    plugins = Plugins()
+    one = ingest(src, tmp_path / "one", plugins=plugins, jobs=1, store=str(tmp_path / "1.db"))
+    dask_run = ingest(
+        src,
+        tmp_path / "dask",
+        plugins=plugins,
+        executor="dask",
+        scheduler=scheduler,
+        store=str(tmp_path / "d.db"),
+    )
+    assert dask_run.files == one.files
+    assert tree(tmp_path / "dask") == tree(tmp_path / "one")
+
+
 def test_a_worker_killed_mid_shard_has_its_shard_run_again(tmp_path, scheduler, small_shards):
     src = tmp_path / "src"
     shutil.copytree(ARTICLES, src)
