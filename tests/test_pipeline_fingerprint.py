@@ -156,9 +156,7 @@ def test_a_file_the_new_pipeline_rejects_is_not_skipped_later(tmp_path, fixtures
     assert ingest(hermetic(), src, out, db).totals_dict()["ok"] == 2
 
 
-def test_a_skipped_file_reports_the_findings_of_the_pipeline_that_last_ran(
-    tmp_path, fixtures_dir
-):
+def test_a_skipped_file_reports_the_findings_of_the_pipeline_that_last_ran(tmp_path, fixtures_dir):
     """After a changed setting reprocessed an unchanged file, the next run (same setting)
     skips it with the new findings, not those of the pipeline that made the version."""
     src, out, db = seed(tmp_path, fixtures_dir), tmp_path / "out", tmp_path / "c.db"
