@@ -274,3 +274,14 @@ def test_shell_completion_works_as_documented(tmp_path):
         cwd=tmp_path,
     )
     assert "plain,validate" in proc.stdout, proc.stderr
+
+
+def test_a_web_page_on_standard_input_is_read_as_html(run_cli, fixtures_dir):
+    page = (fixtures_dir / "html" / "harbour-bridge.html").read_bytes()
+    result = run_cli("convert", "-", "-f", "json", input=page)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["source"]["format"] == "html"
+    assert document["title"].startswith("Harbour bridge to close")
+    result = run_cli("validate", "-", input=page)
+    assert result.exit_code == 0 and "XML_MALFORMED" not in result.output
