@@ -154,6 +154,10 @@ def test_diff_of_missing_files_says_they_do_not_exist(run_cli, tmp_path):
     assert "no document" not in result.output
     result = run_cli("diff", "./missing", "seed@1", "--store", tmp_path / "c.db")
     assert "FILE_NOT_FOUND" in result.output
+    result = run_cli("diff", "snapshot-a/", "snapshot-b/", "--store", tmp_path / "c.db")
+    assert result.exit_code == 2
+    assert "snapshot-a/: FILE_NOT_FOUND: the folder does not exist" in result.output
+    assert "no document" not in result.output
 
 
 FINDINGS = [
