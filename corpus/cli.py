@@ -279,7 +279,11 @@ def validate(
 
 
 def _stdin_name(data: bytes) -> str:
-    """A name for standard input whose extension picks a reader: XML, JSON or an article."""
+    """A name for standard input whose extension picks a reader: HTML, XML, JSON or an article."""
+    from .readers.html import sniff_html
+
+    if sniff_html(data[:1024]):
+        return "stdin.html"
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     return "stdin" + {b"<": ".xml", b"{": ".json"}.get(head, ".txt")
 

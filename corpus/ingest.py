@@ -305,7 +305,7 @@ def _consume_results(
             findings = [item.problem, *result.findings]
             result = attrs.evolve(result, findings=findings, status=status_of(findings))
         if writer is not None:
-            result = writer.commit(result)
+            result = writer.keep(result) if recorded else writer.commit(result)
         if options.quarantine and result.status == STATUS_REJECTED:
             result = _quarantine(item, result, options.quarantine)
         if store_run is not None and not recorded and result.status != STATUS_SKIPPED:
@@ -591,7 +591,7 @@ def _pending(
             if key is not None and (writer is None or writer.outputs_exist(key)):
                 store_run.record_unchanged(_root_of(item), item.rel, key)
                 findings = store_run.findings_of(key)
-                yield item, FileResult(item.rel, status_of(findings), findings), True
+                yield item, FileResult(item.rel, status_of(findings), findings, key=key), True
                 continue
             in_process = options.jobs <= 1 and options.executor == "local"
             if in_process or len(data) <= CARRY_LIMIT:

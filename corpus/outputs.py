@@ -315,6 +315,18 @@ class OutputWriter:
             return _output_failure(result, exc)
         return result.with_outputs(staged)
 
+    def keep(self, result: FileResult) -> FileResult:
+        """An unchanged input keeps its outputs, and its key: a later same-key input collides."""
+        key = result.document_key
+        if key is None or self.claim(key, result.path):
+            return result
+        error = OutputError(
+            f"another input in this run has the same key {key!r}, so both would write "
+            "the same output; rename one of them",
+            code="OUTPUT_COLLISION",
+        )
+        return _output_failure(result, error)
+
     def commit(self, result: FileResult) -> FileResult:
         """Rename staged outputs into place, unless another input already took the key."""
         key = result.document_key

@@ -41,6 +41,10 @@ class Setting:
     )
     minimum: float | None = None
     help: str = ""
+    #: A further check of a value of the right type (a table's own keys, say): None when it
+    #: is good, else ``(sub_table, key, problem)``: where under the setting the problem is
+    #: (for the error's line) and what it is.
+    check: Callable[[Any], tuple[tuple[str, ...], str | None, str] | None] | None = None
 
     @property
     def types(self) -> tuple[type, ...]:
@@ -182,3 +186,10 @@ def check_settings(config: Config, registry: SettingsRegistry, plugin_names: Ite
                     table,
                     key,
                 )
+            problem = setting.check(value) if setting.check is not None else None
+            if problem is not None:
+                sub, sub_key, message = problem
+                where = [*prefix, "plugins", table, key, *(p for s in sub for p in s.split("."))]
+                line = locate(text, where, sub_key) if text else None
+                name = ".".join([header, table, key, *(f'"{s}"' for s in sub)])
+                raise ConfigError(f"[{name}] {message}", path=source, line=line)

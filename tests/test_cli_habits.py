@@ -154,6 +154,10 @@ def test_diff_of_missing_files_says_they_do_not_exist(run_cli, tmp_path):
     assert "no document" not in result.output
     result = run_cli("diff", "./missing", "seed@1", "--store", tmp_path / "c.db")
     assert "FILE_NOT_FOUND" in result.output
+    result = run_cli("diff", "snapshot-a/", "snapshot-b/", "--store", tmp_path / "c.db")
+    assert result.exit_code == 2
+    assert "snapshot-a/: FILE_NOT_FOUND: the folder does not exist" in result.output
+    assert "no document" not in result.output
 
 
 FINDINGS = [
@@ -274,3 +278,14 @@ def test_shell_completion_works_as_documented(tmp_path):
         cwd=tmp_path,
     )
     assert "plain,validate" in proc.stdout, proc.stderr
+
+
+def test_a_web_page_on_standard_input_is_read_as_html(run_cli, fixtures_dir):
+    page = (fixtures_dir / "html" / "harbour-bridge.html").read_bytes()
+    result = run_cli("convert", "-", "-f", "json", input=page)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["source"]["format"] == "html"
+    assert document["title"].startswith("Harbour bridge to close")
+    result = run_cli("validate", "-", input=page)
+    assert result.exit_code == 0 and "XML_MALFORMED" not in result.output

@@ -391,3 +391,18 @@ def test_tagline_and_bibliography_go_to_body_end(nitf_schema, plugins):
     # Alone, they stay paragraphs (with their kind as class): body.content needs them.
     alone = parse(nitf_bytes(Document(key="k", blocks=[Block("x", kind="tagline")])))
     assert alone.find(f".//{{{NITF_NS}}}body.end") is None
+
+
+@pytest.mark.parametrize("name", ["inline-markup.xml"])
+def test_subheadlines_under_the_headline_are_written_back(fixtures_dir, plugins, nitf_schema, name):
+    """A hedline's hl2 (a deck) is in the exported NITF again, not only in the annotations."""
+    data = (fixtures_dir / "nitf" / name).read_bytes()
+    result = read_bytes(data, name, plugins=plugins, reader="nitf")
+    decks = [e.text for e in parse(data).iterfind(".//{*}hedline/{*}hl2")]
+    assert decks, name
+    for out in (nitf_bytes(result.document), nitf_tree_bytes(result.document)):
+        root = parse(out)
+        assert nitf_schema.validate(root), str(nitf_schema.error_log)
+        assert [e.text for e in root.iterfind(".//{*}hedline/{*}hl2")] == decks
+        again = read_bytes(out, name, plugins=plugins, reader="nitf")
+        assert again.document.annotations["nitf-reader"]["hl2"] == decks

@@ -154,3 +154,22 @@ def test_a_file_the_new_pipeline_rejects_is_not_skipped_later(tmp_path, fixtures
         assert report.totals_dict()["rejected"] == 2, report.totals_dict()
         assert report.store_counts["unchanged"] == 0
     assert ingest(hermetic(), src, out, db).totals_dict()["ok"] == 2
+
+
+def test_a_skipped_file_reports_the_findings_of_the_pipeline_that_last_ran(tmp_path, fixtures_dir):
+    """After a changed setting reprocessed an unchanged file, the next run (same setting)
+    skips it with the new findings, not those of the pipeline that made the version."""
+    src, out, db = seed(tmp_path, fixtures_dir), tmp_path / "out", tmp_path / "c.db"
+
+    def codes(report):
+        return {f["path"]: [x["code"] for x in f["findings"]] for f in report.files}
+
+    first = ingest(hermetic(), src, out, db)
+    assert "SHORT_BODY" not in codes(first)["seed.txt"]
+    strict = Config(plugins={"validators": {"min_body_words": 100000}})
+    again = ingest(hermetic(), src, out, db, config=strict)
+    assert again.pipeline["reprocessed"] == 2
+    assert "SHORT_BODY" in codes(again)["seed.txt"]
+    skipped = ingest(hermetic(), src, out, db, config=strict)
+    assert skipped.store_counts["unchanged"] == 2 and skipped.pipeline["reprocessed"] == 0
+    assert codes(skipped) == codes(again)

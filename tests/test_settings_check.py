@@ -130,3 +130,28 @@ def test_hook_register_settings():
     with pytest.raises(ConfigError, match="declared twice: by a and by b"):
         registry.register_from("b")("t", {"x": int})
     check_settings(Config(plugins={"t": {"x": 1}}), registry, [])
+
+
+@pytest.mark.parametrize(
+    ("toml", "line", "message"),
+    [
+        ("[plugins.html-reader]\nmax_html_byte = 10\n", 2, "did you mean 'max_html_bytes'?"),
+        ("[plugins.html-reader]\nmin_main_share = 'low'\n", 2, "min_main_share must be a number"),
+        (
+            '[plugins.html-reader.sites."news.example"]\nmian = "article"\n',
+            2,
+            "has no setting 'mian'; did you mean 'main'?",
+        ),
+        ('[plugins.html-reader.sites."news.example"]\nmain = 5\n', 2, "main must be a string"),
+        ('\n[plugins.html-reader.sites."news.example"]\nmain = "##"\n', 3, "bad CSS selector"),
+    ],
+)
+def test_html_reader_settings_are_checked_before_any_page_is_read(
+    run_cli, tmp_path, fixtures_dir, toml, line, message
+):
+    config = write(tmp_path, toml)
+    page = fixtures_dir / "html" / "harbour-bridge.html"
+    result = run_cli("--config", config, "validate", page)
+    assert result.exit_code == 2, result.output
+    assert f"{config}:{line}: CONFIG_ERROR: " in result.output
+    assert message in result.output

@@ -392,3 +392,23 @@ def test_progress_bar_counts_every_record_of_an_archive(plugins, tmp_path, monke
     assert all(pos <= length for pos, length in steps)
     assert steps[-1] == (5, 5)
     assert bar.finished
+
+
+def test_re_ingest_of_an_unchanged_folder_keeps_its_outcomes_and_versions(plugins, tmp_path):
+    """Unchanged inputs still hold their keys: a same-key page later in the folder collides
+    on every run, instead of replacing the archive's latest capture on the second run."""
+    from corpus.store import Store
+
+    src = tmp_path / "src"
+    shutil.copytree(HTML / "captures", src / "captures")
+    shutil.copy(WARC, src / "captures.warc.gz")  # listed before captures/
+    store = str(tmp_path / "s.db")
+    first = ingest(plugins, src, output=tmp_path / "out", store=store)
+    again = ingest(plugins, src, output=tmp_path / "out", store=store)
+    assert [(f["path"], f["status"]) for f in again.files] == [
+        (f["path"], f["status"]) for f in first.files
+    ]
+    assert again.store_counts["changed"] == 0 and again.store_counts["new"] == 0
+    with Store.open(store) as s:
+        assert len(s.versions(FLOOD)) == 2
+        assert s.version(FLOOD, 2).document.title.startswith("Flood defences approved")

@@ -59,13 +59,16 @@ def _load(spec: str, store: str | None, plugins):
         # send them looking in the wrong place.
         from ..errors import NotFound
 
-        raise NotFound("the file does not exist", code="FILE_NOT_FOUND", path=spec)
+        what = "folder" if spec.endswith(("/", os.sep)) else "file"
+        raise NotFound(f"the {what} does not exist", code="FILE_NOT_FOUND", path=spec)
     return _store_functions("load_version")(spec, store)
 
 
 def _looks_like_a_file(spec: str) -> bool:
-    """A path with a file extension, or starting ./ ../ / ~: not a store KEY[@N]."""
+    """A path with a file extension, starting ./ ../ / ~ or ending /: not a store KEY[@N]."""
     if spec.startswith(("./", "../", "/", "~", ".\\")) or os.sep != "/" and os.sep in spec:
+        return True
+    if spec.endswith("/"):
         return True
     name = spec.rsplit("/", 1)[-1]
     if "@" in name:

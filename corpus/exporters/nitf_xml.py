@@ -700,6 +700,15 @@ def _head(root: etree._Element, doc: Document) -> None:
             etree.SubElement(key_list, _T["keyword"], key=xml_safe(keyword))
 
 
+def decks(doc: Document) -> list[str]:
+    """The hedline's ``hl2`` texts the NITF reader kept (a deck under the headline)."""
+    kept = doc.annotations.get(READER_ANNOTATION)
+    found = kept.get("hl2") if isinstance(kept, Mapping) else None
+    if not isinstance(found, (list, tuple)):
+        return []
+    return [text for text in found if isinstance(text, str) and text]
+
+
 def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
     attrib = {}
     if doc.language and _LANGUAGE_TAG.match(doc.language):
@@ -708,7 +717,10 @@ def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
     if doc.title or doc.byline is not None or doc.dateline is not None or doc.abstract is not None:
         body_head = etree.SubElement(body, _T["body.head"])
         if doc.title:
-            _text_element(etree.SubElement(body_head, _T["hedline"]), _T["hl1"], doc.title)
+            hedline = etree.SubElement(body_head, _T["hedline"])
+            _text_element(hedline, _T["hl1"], doc.title)
+            for deck in decks(doc):
+                _text_element(hedline, _T["hl2"], deck)
         if doc.byline is not None:
             _text_element(body_head, _T["byline"], doc.byline)
         if doc.dateline is not None:
@@ -926,6 +938,8 @@ def _body_text(out: list[str], doc: Document) -> None:
         if doc.title:
             out.append("      <hedline>\n")
             out.append(_leaf("        ", "hl1", doc.title))
+            for deck in decks(doc):
+                out.append(_leaf("        ", "hl2", deck))
             out.append("      </hedline>\n")
         if doc.byline is not None:
             out.append(_leaf("      ", "byline", doc.byline))

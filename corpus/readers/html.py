@@ -73,3 +73,45 @@ class HTMLReader(Reader):
 @hookimpl
 def register_readers(register: Callable[[Any], None]) -> None:
     register(HTMLReader())
+
+
+def check_sites(sites: Any) -> tuple[tuple[str, ...], str | None, str] | None:
+    """``sites``: each a table holding ``main``, a CSS selector (checked before any page)."""
+    import difflib
+
+    for host, site in sites.items():
+        if not isinstance(site, dict):
+            return (), host, f'"{host}" must be a table holding main = "<CSS selector>"'
+        for key in site:
+            if key != "main":
+                close = difflib.get_close_matches(key, ["main"], n=1, cutoff=0.6)
+                hint = "; did you mean 'main'?" if close else ""
+                return (host,), key, f"has no setting {key!r}{hint} (known: main)"
+        main = site.get("main")
+        if not isinstance(main, str):
+            if main is None:
+                return (host,), None, 'needs main = "<CSS selector>"'
+            return (host,), "main", f"main must be a string (a CSS selector), not {main!r}"
+        from lxml.cssselect import CSSSelector, SelectorError
+
+        try:
+            CSSSelector(main, translator="html")
+        except SelectorError as exc:
+            return (host,), "main", f"bad CSS selector {main!r}: {exc}"
+    return None
+
+
+@hookimpl
+def register_settings(register: Callable[..., None]) -> None:
+    from corpus.settings import Setting
+
+    register(
+        PLUGIN,
+        {
+            "max_html_bytes": Setting(int, minimum=1, help="larger pages are capped"),
+            "min_main_chars": Setting(int, minimum=0, help="less main text is none"),
+            "min_main_share": Setting(float, minimum=0, help="HTML_MAIN_TEXT_SHORT under this"),
+            "min_page_chars": Setting(int, minimum=0, help="...on pages this large"),
+            "sites": Setting(dict, check=check_sites, help="per-site CSS selector: main"),
+        },
+    )

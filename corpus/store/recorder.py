@@ -281,6 +281,12 @@ class IngestRun:
         ).fetchone()
         now = now_stamp()
         if row is not None and row[1] == "present" and row[3] == content_hash:
+            # Processed again (a changed pipeline, --force): its findings are now the ones a
+            # later run that skips the file reports.
+            self._conn.execute(
+                "UPDATE versions SET findings = ? WHERE doc_id = ? AND n = ?",
+                (_findings_json(result), row[0], row[2]),
+            )
             return UNCHANGED, row[0], row[2]
         text = canonical_json(document_to_dict(document))
         size = document.source.size if document.source else len(text.encode("utf-8"))
