@@ -101,7 +101,8 @@ def register_commands(cli: click.Group) -> None:
             datasette.app(), host=host, port=port, log_level="warning", lifespan="on"
         )
         server = Server(config)
-        with contextlib.suppress(KeyboardInterrupt):
+        # Uvicorn ends a failed start-up (a port in use) with its own SystemExit(3).
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
             server.run()
         if not server.started:
             fail(f"cannot listen on {host}:{port} (is the port in use? try --port)")
