@@ -206,6 +206,8 @@ def test_keys_with_slashes_and_odd_characters(ds) -> None:
         "/doc/sport/final/diff",
         "/runs/99",
         "/runs/abc",
+        "/runs/99999999999999999999999",
+        "/doc/world/duma?v=99999999999999999999999",
         "/-/corpus/nothing.css",
     ],
 )
