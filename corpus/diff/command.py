@@ -52,7 +52,7 @@ def _read_file(path: str, plugins):
 
 
 def _load(spec: str, store: str | None, plugins):
-    if os.path.isfile(spec):
+    if os.path.exists(spec) and not os.path.isdir(spec):  # a FIFO too: refused, not a key
         return _read_file(spec, plugins)
     return _store_functions("load_version")(spec, store)
 
