@@ -131,3 +131,14 @@ def test_a_version_number_too_large_for_sqlite_is_not_found(run_cli, store_db, n
     coded_failure(result, "NOT_FOUND")
     with Store.open(store_db, create=False) as store, pytest.raises(NotFound):
         store.load(f"a01@{number}")
+
+
+@pytest.mark.parametrize("command", [["search", "para"], ["runs"]])
+def test_a_limit_too_large_for_sqlite_means_no_limit(run_cli, store_db, command):
+    result = run_cli(*command, "--store", store_db, "--limit", "9" * 30, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)
+
+
+def test_a_limit_below_one_is_still_a_usage_error(run_cli, store_db):
+    assert run_cli("search", "para", "--store", store_db, "--limit", "0").exit_code == 2
