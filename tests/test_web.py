@@ -447,3 +447,14 @@ def test_a_missing_corrupt_or_foreign_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as foreign:
         build_datasette(str(other))
     assert foreign.value.code == "STORE_SCHEMA"
+
+
+def test_a_store_with_a_missing_table_is_refused_at_start_up(tmp_path: Path) -> None:
+    """As every other command says: STORE_CORRUPT, before anything listens (not a 503 later)."""
+    damaged = build_store(tmp_path / "news.db")
+    with sqlite3.connect(damaged) as conn:
+        conn.execute("DROP TABLE removals")
+    with pytest.raises(StoreError) as raised:
+        build_datasette(str(damaged))
+    assert raised.value.code == "STORE_CORRUPT"
+    assert "removals" in raised.value.message

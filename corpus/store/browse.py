@@ -24,8 +24,8 @@ import attrs
 from ..errors import StoreError
 from ..model import Finding
 from .records import DocumentInfo, VersionInfo, findings_from_json
-from .schema import APPLICATION_ID, SCHEMA_VERSION
-from .store import Store
+from .schema import APPLICATION_ID, SCHEMA_VERSION, user_tables
+from .store import CHECK_ADVICE, REQUIRED_TABLES, Store
 
 _VERSION_COLUMNS = (
     "d.key, v.n, v.run_id, v.created, v.content_hash, v.source_sha256, v.size, v.findings, "
@@ -91,6 +91,12 @@ def check_readable(conn: sqlite3.Connection, path: str) -> None:
             f"{path} has store schema version {found}; this corpus reads {SCHEMA_VERSION}. "
             f"Upgrade it once with `corpus stats --store {path}` (reading it here never writes)",
             code="STORE_SCHEMA",
+        )
+    missing = sorted(set(REQUIRED_TABLES) - set(user_tables(conn)))
+    if missing:  # as Store.open says it: every page would fail on it later
+        raise StoreError(
+            f"{path} is damaged: table {', '.join(missing)} is missing: {CHECK_ADVICE}",
+            code="STORE_CORRUPT",
         )
 
 
