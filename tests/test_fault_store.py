@@ -142,3 +142,14 @@ def test_a_limit_too_large_for_sqlite_means_no_limit(run_cli, store_db, command)
 
 def test_a_limit_below_one_is_still_a_usage_error(run_cli, store_db):
     assert run_cli("search", "para", "--store", store_db, "--limit", "0").exit_code == 2
+
+
+def test_search_meeting_an_unreadable_version_record_is_store_corrupt(run_cli, store_db):
+    with sqlite3.connect(store_db) as conn:
+        conn.execute(
+            "UPDATE versions SET document = x'00ff00' WHERE doc_id = "
+            "(SELECT id FROM documents WHERE key = 'a07')"
+        )
+    result = run_cli("search", "--store", store_db, "--limit", "100", "para")
+    coded_failure(result, "STORE_CORRUPT")
+    assert "a07@1" in result.output

@@ -458,3 +458,18 @@ def test_a_store_with_a_missing_table_is_refused_at_start_up(tmp_path: Path) -> 
         build_datasette(str(damaged))
     assert raised.value.code == "STORE_CORRUPT"
     assert "removals" in raised.value.message
+
+
+def test_a_damaged_version_record_is_a_store_corrupt_page_not_an_error_500(tmp_path: Path) -> None:
+    damaged = build_store(tmp_path / "news.db")
+    with sqlite3.connect(damaged) as conn:
+        conn.execute(
+            "UPDATE versions SET document = x'00ff00' WHERE doc_id = "
+            "(SELECT id FROM documents WHERE key = ?)",
+            (DUMA,),
+        )
+    site = build_datasette(str(damaged))
+    for path in ("/search?q=parliament", doc(DUMA)):
+        r = get(site, path)
+        assert r.status_code == 503, (path, r.status_code)
+        assert "STORE_CORRUPT" in r.text

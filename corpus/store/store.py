@@ -379,7 +379,13 @@ class Store:
                     code="BAD_QUERY",
                 ) from None
             raise store_error(exc, self.path) from exc
-        snippets = make_snippets(query, [search_text(row[4]) for row in rows])
+        texts = []
+        for row in rows:
+            try:
+                texts.append(search_text(row[4]))
+            except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
+                raise _unreadable(row, "document", exc) from exc
+        snippets = make_snippets(query, texts)
         return [
             SearchHit(key, latest, doc_state, title, snippet, rank)
             for (key, latest, doc_state, title, _, rank), snippet in zip(
