@@ -129,6 +129,7 @@ def test_an_unreadable_version_record_is_store_corrupt_naming_it(run_cli, store_
 def test_a_version_number_too_large_for_sqlite_is_not_found(run_cli, store_db, number):
     result = run_cli("show", "--store", store_db, f"a01@{number}")
     coded_failure(result, "NOT_FOUND")
+    assert str(2**63) not in result.output  # no made-up number the user never typed
     with Store.open(store_db, create=False) as store, pytest.raises(NotFound):
         store.load(f"a01@{number}")
 

@@ -281,8 +281,9 @@ class Store:
                 (doc_id, n),
             ).fetchone()
         if found is None:
+            shown = n if n <= MAX_VERSION else "that large"  # parse_spec caps longer numbers
             raise NotFound(
-                f"{key!r} has versions 1 to {latest}; there is no version {n}",
+                f"{key!r} has versions 1 to {latest}; there is no version {shown}",
                 code="NOT_FOUND",
             )
         return _stored_version(found)
