@@ -473,3 +473,20 @@ def test_a_damaged_version_record_is_a_store_corrupt_page_not_an_error_500(tmp_p
         r = get(site, path)
         assert r.status_code == 503, (path, r.status_code)
         assert "STORE_CORRUPT" in r.text
+
+
+def test_a_store_sqlite_cannot_open_is_not_called_corrupt() -> None:
+    """A store in WAL mode on a read-only medium: SQLite cannot create its -shm file.
+
+    The store is fine; telling the user to restore it from a backup would be wrong.
+    """
+    from corpus.store.browse import check_readable
+
+    class Unopenable:
+        def execute(self, *args: object) -> None:
+            raise sqlite3.OperationalError("unable to open database file")
+
+    with pytest.raises(StoreError) as raised:
+        check_readable(Unopenable(), "archive/news.db")  # type: ignore[arg-type]
+    assert raised.value.code == "STORE_ERROR"
+    assert "backup" not in raised.value.message and "news.db-shm" in raised.value.message

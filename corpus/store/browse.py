@@ -62,18 +62,32 @@ def _uri(path: str) -> str:
     return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
 
 
+def _unreadable(path: str, exc: BaseException) -> StoreError:
+    return StoreError(
+        f"{path} is not a readable corpus store ({exc}); restore it from a backup or give "
+        "another --store path",
+        code="STORE_CORRUPT",
+    )
+
+
 def check_readable(conn: sqlite3.Connection, path: str) -> None:
     """Refuse a file that is not a corpus store of this schema version (never migrate it)."""
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         found = conn.execute("PRAGMA user_version").fetchone()[0]
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc):
+            raise _unreadable(path, exc) from None
+        # The file is there (checked before): SQLite could not open it, or could not make the
+        # -shm file it keeps beside a store in WAL mode (a read-only folder or medium).
         raise StoreError(
-            f"{path} is not a readable corpus store ({exc}); restore it from a backup or give "
-            "another --store path",
-            code="STORE_CORRUPT",
+            f"cannot open {path} ({exc}): check that it, and {path}-shm beside it, can be "
+            "opened; a store on a read-only folder or medium must be copied somewhere writable",
+            code="STORE_ERROR",
         ) from None
+    except sqlite3.DatabaseError as exc:
+        raise _unreadable(path, exc) from None
     if app_id != APPLICATION_ID:
         raise StoreError(
             f"{path} is not a corpus store (SQLite application_id {app_id}); give another "
