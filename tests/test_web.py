@@ -490,3 +490,21 @@ def test_a_store_sqlite_cannot_open_is_not_called_corrupt() -> None:
         check_readable(Unopenable(), "archive/news.db")  # type: ignore[arg-type]
     assert raised.value.code == "STORE_ERROR"
     assert "backup" not in raised.value.message and "news.db-shm" in raised.value.message
+
+
+@pytest.mark.parametrize("name", ["my news#1.db", "what?.db", "100%.db"])
+def test_a_store_name_datasette_cannot_open_is_refused_and_nothing_written(
+    tmp_path: Path, name: str
+) -> None:
+    """Datasette puts the path into an SQLite URI unescaped: ``#`` or ``?`` cut it short (and
+    drop ``mode=ro``, so SQLite creates an empty file named after the part before), ``%``
+    escapes another name. Refused before anything opens, with what to do."""
+    store = build_store(tmp_path / "plain.db")
+    odd = tmp_path / name
+    store.rename(odd)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(StoreError) as raised:
+        build_datasette(str(odd))
+    assert raised.value.code == "STORE_ERROR"
+    assert "symbolic link" in raised.value.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
