@@ -283,6 +283,19 @@ class OutputWriter:
                 code="NAME_TOO_LONG",
             )
 
+    def prepare(self, key: str, fmt: str) -> str:
+        """The target of ``key``'s output ``fmt``, its folder made and checked: it stays
+        inside -o (``OUTPUT_OUTSIDE``) and the file system takes its name (``NAME_TOO_LONG``).
+        """
+        target = self.target(key, fmt)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._check_folder(folder, key)
+            self._folders.add(folder)
+        self._check_name(target)
+        return target
+
     def stage(self, result: FileResult) -> FileResult:
         """Write outputs to temporary files next to their targets; keep their paths."""
         key = result.document_key
@@ -291,13 +304,7 @@ class OutputWriter:
         staged: dict[str, str] = {}
         try:
             for fmt in result.outputs:
-                target = self.target(key, fmt)
-                folder = os.path.dirname(target)
-                if folder not in self._folders:
-                    os.makedirs(folder, exist_ok=True)
-                    self._check_folder(folder, key)
-                    self._folders.add(folder)
-                self._check_name(target)
+                self.prepare(key, fmt)
             for fmt, data in result.outputs.items():
                 folder = os.path.dirname(self.target(key, fmt))
                 tmp = os.path.join(folder, f"{temp_prefix()}{next(_tmp_ids)}")

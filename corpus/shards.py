@@ -38,14 +38,12 @@ CANCEL_GRACE = 30.0
 # -- the worker side -----------------------------------------------------------------------
 
 _worker_cache: dict[str, Any] = {}
-_made_folders: set[str] = set()
 
 
 def _plugins_for(task: ShardTask) -> tuple[Plugins, OutputWriter | None]:
     """The worker's plugins and writer for this run, built once per worker process."""
     if _worker_cache.get("token") != task.token:
         _worker_cache.clear()
-        _made_folders.clear()
         _worker_cache["plugins"] = Plugins(task.spec)
         _worker_cache["writer"] = (
             OutputWriter(task.output, task.extensions) if task.output and task.extensions else None
@@ -88,13 +86,11 @@ def stage(writer: OutputWriter, stage_dir: str, item: InputFile, result: FileRes
         return result
     staged: dict[str, str] = {}
     try:
+        for fmt in result.outputs:
+            # The driver's rename needs the target's folder, made and checked here as the
+            # local pool's workers do (a key escaping -o, a link inside it, a long name).
+            writer.prepare(key, fmt)
         for fmt, data in result.outputs.items():
-            # target() refuses a key that would escape the output folder; the driver's rename
-            # needs the target's folder, made here as the local pool's workers do.
-            folder = os.path.dirname(writer.target(key, fmt))
-            if folder not in _made_folders:
-                os.makedirs(folder, exist_ok=True)
-                _made_folders.add(folder)
             tmp = os.path.join(stage_dir, f"{stage_name(item)}-{fmt}")
             # No O_CREAT of the folder: once the driver removed it (an interrupt), writing
             # fails instead of leaving a file behind.

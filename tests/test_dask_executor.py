@@ -235,3 +235,30 @@ def test_corpus_diff_on_dask_is_the_same_as_in_one_process(
     assert data["counts"]["changed"] >= 10 and data["counts"]["renamed"] == 1
     text = run_cli("diff", a, b, "--executor", "dask", "--scheduler", scheduler)
     assert text.output == run_cli("diff", a, b).output
+
+
+def test_output_folder_checks_hold_on_dask_workers_as_in_the_local_pool(tmp_path, scheduler):
+    """A symbolic link inside -o leading outside, and a name too long for the file system,
+    are refused as with ``--jobs 1``: nothing is written outside -o."""
+    from corpus.pipeline import export_document, read_path
+
+    src = tmp_path / "src"
+    (src / "esc").mkdir(parents=True)
+    shutil.copy(ARTICLES / "seed.txt", src / "esc" / "doc.txt")
+    nitf = export_document(read_path(ARTICLES / "seed.txt").document, "nitf")
+    (src / ("a" * 251 + ".xml")).write_bytes(nitf)  # its .json output: 256 bytes
+    plugins = Plugins(PluginSpec(modules=(), entry_points=False))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    modes = {"one": {"jobs": 1}, "dask": {"executor": "dask", "scheduler": scheduler}}
+    codes = {}
+    for name, kwargs in modes.items():
+        out = tmp_path / name
+        out.mkdir()
+        (out / "esc").symlink_to(outside)
+        report = ingest(src, out, plugins=plugins, **kwargs)
+        codes[name] = {e["path"]: [f["code"] for f in e["findings"]] for e in report.files}
+    assert list(outside.iterdir()) == []
+    assert codes["dask"] == codes["one"]
+    assert codes["one"]["esc/doc.txt"] == ["OUTPUT_OUTSIDE"]
+    assert codes["one"]["a" * 251 + ".xml"][-1:] == ["NAME_TOO_LONG"]
