@@ -296,7 +296,14 @@ def _one_by_one(session: Any, task: ShardTask, items: list[InputFile]) -> list[F
     results = []
     for item, handle in zip(items, handles, strict=True):
         try:
-            (result,) = session.result(handle)
+            try:
+                (result,) = session.result(handle)
+            except ShardLost as lost:
+                if not lost.died:
+                    raise
+                # Submitted together, a file may have been queued on the worker another one
+                # killed: run it once more, now alone, before blaming it.
+                (result,) = session.result(session.submit(task, [item]))
         except ShardLost as lost:
             if lost.died:
                 finding = Finding(
