@@ -43,13 +43,39 @@ def unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
+def _umask() -> int:
+    """The process umask; from /proc on Linux, since setting it to read it races other threads."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def temp_file_beside(target: Path) -> tuple[int, str]:
+    """A temporary file in ``target``'s folder, with the mode a plain ``open`` would give it.
+
+    ``mkstemp`` makes files 0600: renamed into place they would be the only outputs that
+    others cannot read.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=target.parent)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` via a temporary file in the same folder and a rename.
 
     A crash leaves either the old file or the new one under the final name, never half of one.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=target.parent)
+    fd, tmp = temp_file_beside(target)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -284,8 +310,9 @@ class OutputWriter:
             )
 
     def prepare(self, key: str, fmt: str) -> str:
-        """The target of ``key``'s ``fmt`` output, its folder made and checked (no escape from
-        the output folder through a link, no name longer than the file system takes)."""
+        """The target of ``key``'s output ``fmt``, its folder made and checked: it stays
+        inside -o (``OUTPUT_OUTSIDE``) and the file system takes its name (``NAME_TOO_LONG``).
+        """
         target = self.target(key, fmt)
         folder = os.path.dirname(target)
         if folder not in self._folders:

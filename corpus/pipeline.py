@@ -7,6 +7,7 @@ caller always gets a :class:`FileResult` it can put in the report.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import stat
@@ -268,6 +269,12 @@ def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int |
     except IsADirectoryError:
         raise InputRejected("is a directory, not a file", code="NOT_A_FILE", path=rel) from None
     except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket (or a device without a driver) put in place
+            raise InputRejected(
+                "is not a regular file (a FIFO, socket or device); it was not read",
+                code="NOT_A_REGULAR_FILE",
+                path=rel,
+            ) from None
         raise InputRejected(
             f"cannot read file: {exc.strerror or exc}", code="FILE_UNREADABLE", path=rel
         ) from None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import CorpusError
 from .model import Severity
-from .outputs import temp_prefix, unlink_quietly
+from .outputs import temp_file_beside, unlink_quietly
 from .pipeline import STATUS_OK, STATUS_REJECTED, STATUS_SKIPPED, STATUS_WARNING, FileResult
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class IngestReport:
         self.close()
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=target.parent)
+        fd, tmp = temp_file_beside(target)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 self.write_stream(out)

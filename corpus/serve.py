@@ -9,13 +9,14 @@ missing, corrupt or foreign store is an error before anything listens), then ser
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from typing import Any
 
 import click
 
 from .cliutil import EXIT_OK, fail
-from .errors import CorpusError
+from .errors import CorpusError, StoreError
 from .hookspecs import hookimpl
 
 #: Installing the extra that holds Datasette.
@@ -31,6 +32,14 @@ def build_datasette(store_path: str) -> Any:
     """
     from .store.browse import open_read_only
 
+    if any(c in os.path.abspath(store_path) for c in "?#%"):
+        # Datasette writes the path into an SQLite URI unescaped: "#" or "?" would cut it
+        # short and drop mode=ro (SQLite would create a new, empty file), "%" name another.
+        raise StoreError(
+            f"cannot serve {store_path}: its path holds '?', '#' or '%', which Datasette "
+            "cannot open; give it a plain name, or a symbolic link with one",
+            code="STORE_ERROR",
+        )
     open_read_only(store_path).close()
     try:
         from datasette.app import Datasette
@@ -101,7 +110,8 @@ def register_commands(cli: click.Group) -> None:
             datasette.app(), host=host, port=port, log_level="warning", lifespan="on"
         )
         server = Server(config)
-        with contextlib.suppress(KeyboardInterrupt):
+        # Uvicorn ends a failed start-up (a port in use) with its own SystemExit(3).
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
             server.run()
         if not server.started:
             fail(f"cannot listen on {host}:{port} (is the port in use? try --port)")

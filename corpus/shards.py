@@ -88,10 +88,11 @@ def stage(writer: OutputWriter, stage_dir: str, item: InputFile, result: FileRes
         return result
     staged: dict[str, str] = {}
     try:
-        for fmt, data in result.outputs.items():
-            # The driver's rename needs the target's folder, made (and checked: no escape
-            # from the output folder, no name too long) here as the local pool's workers do.
+        for fmt in result.outputs:
+            # The driver's rename needs the target's folder, made and checked here as the
+            # local pool's workers do (a key escaping -o, a link inside it, a long name).
             writer.prepare(key, fmt)
+        for fmt, data in result.outputs.items():
             tmp = os.path.join(stage_dir, f"{stage_name(item)}-{fmt}")
             # The stage folder is not made here: once the driver removed it (an interrupt),
             # writing fails instead of leaving a file behind.
@@ -293,7 +294,14 @@ def _one_by_one(session: Any, task: ShardTask, items: list[InputFile]) -> list[F
     results = []
     for item in items:
         try:
-            (result,) = session.result(session.submit(task, [item]))
+            try:
+                (result,) = session.result(session.submit(task, [item]))
+            except ShardLost as lost:
+                if not lost.died:
+                    raise
+                # A worker can also die of something else (another task, memory pressure):
+                # the file is blamed only when it is lost a second time, alone.
+                (result,) = session.result(session.submit(task, [item]))
         except ShardLost as lost:
             if lost.died:
                 finding = Finding(

@@ -255,3 +255,62 @@ def test_corpus_diff_on_dask_is_the_same_as_in_one_process(
     assert data["counts"]["changed"] >= 10 and data["counts"]["renamed"] == 1
     text = run_cli("diff", a, b, "--executor", "dask", "--scheduler", scheduler)
     assert text.output == run_cli("diff", a, b).output
+
+
+def test_output_folder_checks_hold_on_dask_workers_as_in_the_local_pool(tmp_path, scheduler):
+    """A symbolic link inside -o leading outside, and a name too long for the file system,
+    are refused as with ``--jobs 1``: nothing is written outside -o."""
+    from corpus.pipeline import export_document, read_path
+
+    src = tmp_path / "src"
+    (src / "esc").mkdir(parents=True)
+    shutil.copy(ARTICLES / "seed.txt", src / "esc" / "doc.txt")
+    nitf = export_document(read_path(ARTICLES / "seed.txt").document, "nitf")
+    (src / ("a" * 251 + ".xml")).write_bytes(nitf)  # its .json output: 256 bytes
+    plugins = Plugins(PluginSpec(modules=(), entry_points=False))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    modes = {"one": {"jobs": 1}, "dask": {"executor": "dask", "scheduler": scheduler}}
+    codes = {}
+    for name, kwargs in modes.items():
+        out = tmp_path / name
+        out.mkdir()
+        (out / "esc").symlink_to(outside)
+        report = ingest(src, out, plugins=plugins, **kwargs)
+        codes[name] = {e["path"]: [f["code"] for f in e["findings"]] for e in report.files}
+    assert list(outside.iterdir()) == []
+    assert codes["dask"] == codes["one"]
+    assert codes["one"]["esc/doc.txt"] == ["OUTPUT_OUTSIDE"]
+    assert codes["one"]["a" * 251 + ".xml"][-1:] == ["NAME_TOO_LONG"]
+
+
+def test_a_file_lost_with_its_worker_is_tried_alone_once_more_before_it_is_rejected():
+    """Files run one at a time are submitted together; a file queued on the worker that the
+    poison killed dies with it through no fault of its own (seen with Dask under load). Only
+    a file that is lost again when run alone is WORKER_DIED."""
+    from corpus.executors import ShardLost
+    from corpus.listing import InputFile
+    from corpus.pipeline import FileResult
+
+    lost_once = {"innocent.txt"}
+    calls: list[str] = []
+
+    class Session:
+        def submit(self, task, shard):
+            return shard[0]
+
+        def result(self, item):
+            calls.append(item.rel)
+            if item.rel == "poison.txt" or item.rel in lost_once:
+                lost_once.discard(item.rel)
+                raise ShardLost("Dask worker killed", died=True)
+            return [FileResult(item.rel, "ok", [])]
+
+    items = [InputFile(name, "src", name) for name in ("poison.txt", "innocent.txt", "ok.txt")]
+    results = corpus.shards._one_by_one(Session(), None, items)
+    assert [(r.path, r.status) for r in results] == [
+        ("poison.txt", "rejected"),
+        ("innocent.txt", "ok"),
+        ("ok.txt", "ok"),
+    ]
+    assert results[0].findings[0].code == "WORKER_DIED"

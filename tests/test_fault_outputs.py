@@ -249,3 +249,30 @@ def test_a_rename_failing_half_way_leaves_none_of_the_documents_outputs(
     assert codes(entry) == ["OUTPUT_UNWRITABLE"] and report.write_problem is None
     assert sorted(p.name for p in out.iterdir()) == []  # no .xml, no temporary file
     report.cleanup()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_the_report_and_exported_files_get_the_same_mode_as_outputs(run_cli, tmp_path):
+    """Files written through a temporary file follow the umask like every output (not 0600)."""
+    import stat
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(SEED, encoding="utf-8")
+    old = os.umask(0o022)
+    try:
+        db = tmp_path / "c.db"
+        assert run_cli("ingest", src, "-o", tmp_path / "out", "--store", db, "-q").exit_code == 0
+        exported = run_cli("export", "--to", "json", "-o", tmp_path / "exp", "--store", db)
+        assert exported.exit_code == 0
+    finally:
+        os.umask(old)
+    modes = {
+        name: stat.S_IMODE(path.stat().st_mode)
+        for name, path in [
+            ("output", tmp_path / "out" / "a.json"),
+            ("report", tmp_path / "out" / "report.json"),
+            ("export", tmp_path / "exp" / "a.json"),
+        ]
+    }
+    assert modes == {"output": 0o644, "report": 0o644, "export": 0o644}

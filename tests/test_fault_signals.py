@@ -190,6 +190,35 @@ def test_a_fifo_swapped_in_after_the_listing_is_not_blocked_on(tmp_path):
     assert raised.value.code == "NOT_A_REGULAR_FILE"
 
 
+def test_a_socket_swapped_in_after_the_listing_is_not_a_regular_file(tmp_path):
+    """Opening a socket fails with ENXIO: still NOT_A_REGULAR_FILE, as in the listing."""
+    import socket
+
+    from corpus.errors import InputRejected
+    from corpus.pipeline import read_file_bytes
+
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "late.txt"))
+        with pytest.raises(InputRejected) as raised:
+            read_file_bytes(tmp_path / "late.txt", "late.txt", 1000)
+    assert raised.value.code == "NOT_A_REGULAR_FILE"
+
+
+def test_diff_of_a_fifo_says_it_is_not_a_regular_file(tmp_path):
+    """A FIFO named on the command line is a file argument, not a store key to look up."""
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "a.txt").write_text(SEED, encoding="utf-8")
+    proc = subprocess.run(
+        corpus_cmd("diff", tmp_path / "pipe.txt", tmp_path / "a.txt"),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "NOT_A_REGULAR_FILE" in proc.stderr and "STORE_MISSING" not in proc.stderr
+
+
 POOL_OWNER = """
 import sys, time
 import corpus.workers as workers

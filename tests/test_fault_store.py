@@ -129,5 +129,28 @@ def test_an_unreadable_version_record_is_store_corrupt_naming_it(run_cli, store_
 def test_a_version_number_too_large_for_sqlite_is_not_found(run_cli, store_db, number):
     result = run_cli("show", "--store", store_db, f"a01@{number}")
     coded_failure(result, "NOT_FOUND")
+    assert str(2**63) not in result.output  # no made-up number the user never typed
     with Store.open(store_db, create=False) as store, pytest.raises(NotFound):
         store.load(f"a01@{number}")
+
+
+@pytest.mark.parametrize("command", [["search", "para"], ["runs"]])
+def test_a_limit_too_large_for_sqlite_means_no_limit(run_cli, store_db, command):
+    result = run_cli(*command, "--store", store_db, "--limit", "9" * 30, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)
+
+
+def test_a_limit_below_one_is_still_a_usage_error(run_cli, store_db):
+    assert run_cli("search", "para", "--store", store_db, "--limit", "0").exit_code == 2
+
+
+def test_search_meeting_an_unreadable_version_record_is_store_corrupt(run_cli, store_db):
+    with sqlite3.connect(store_db) as conn:
+        conn.execute(
+            "UPDATE versions SET document = x'00ff00' WHERE doc_id = "
+            "(SELECT id FROM documents WHERE key = 'a07')"
+        )
+    result = run_cli("search", "--store", store_db, "--limit", "100", "para")
+    coded_failure(result, "STORE_CORRUPT")
+    assert "a07@1" in result.output

@@ -129,3 +129,24 @@ def test_the_server_answers_while_an_ingest_writes(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_port_in_use_exits_2_with_a_message(tmp_path: Path) -> None:
+    """Uvicorn exits 3 on its own when it cannot bind; serve says so and exits 2, as documented."""
+    import socket
+
+    store = build_store(tmp_path / "news.db")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "corpus", "serve", "--store", str(store), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert f"corpus: error: cannot listen on 127.0.0.1:{port}" in out.stderr
+    assert "Traceback" not in out.stderr

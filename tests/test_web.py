@@ -206,6 +206,8 @@ def test_keys_with_slashes_and_odd_characters(ds) -> None:
         "/doc/sport/final/diff",
         "/runs/99",
         "/runs/abc",
+        "/runs/99999999999999999999999",
+        "/doc/world/duma?v=99999999999999999999999",
         "/-/corpus/nothing.css",
     ],
 )
@@ -445,3 +447,64 @@ def test_a_missing_corrupt_or_foreign_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as foreign:
         build_datasette(str(other))
     assert foreign.value.code == "STORE_SCHEMA"
+
+
+def test_a_store_with_a_missing_table_is_refused_at_start_up(tmp_path: Path) -> None:
+    """As every other command says: STORE_CORRUPT, before anything listens (not a 503 later)."""
+    damaged = build_store(tmp_path / "news.db")
+    with sqlite3.connect(damaged) as conn:
+        conn.execute("DROP TABLE removals")
+    with pytest.raises(StoreError) as raised:
+        build_datasette(str(damaged))
+    assert raised.value.code == "STORE_CORRUPT"
+    assert "removals" in raised.value.message
+
+
+def test_a_damaged_version_record_is_a_store_corrupt_page_not_an_error_500(tmp_path: Path) -> None:
+    damaged = build_store(tmp_path / "news.db")
+    with sqlite3.connect(damaged) as conn:
+        conn.execute(
+            "UPDATE versions SET document = x'00ff00' WHERE doc_id = "
+            "(SELECT id FROM documents WHERE key = ?)",
+            (DUMA,),
+        )
+    site = build_datasette(str(damaged))
+    for path in ("/search?q=parliament", doc(DUMA)):
+        r = get(site, path)
+        assert r.status_code == 503, (path, r.status_code)
+        assert "STORE_CORRUPT" in r.text
+
+
+def test_a_store_sqlite_cannot_open_is_not_called_corrupt() -> None:
+    """A store in WAL mode on a read-only medium: SQLite cannot create its -shm file.
+
+    The store is fine; telling the user to restore it from a backup would be wrong.
+    """
+    from corpus.store.browse import check_readable
+
+    class Unopenable:
+        def execute(self, *args: object) -> None:
+            raise sqlite3.OperationalError("unable to open database file")
+
+    with pytest.raises(StoreError) as raised:
+        check_readable(Unopenable(), "archive/news.db")  # type: ignore[arg-type]
+    assert raised.value.code == "STORE_ERROR"
+    assert "backup" not in raised.value.message and "news.db-shm" in raised.value.message
+
+
+@pytest.mark.parametrize("name", ["my news#1.db", "what?.db", "100%.db"])
+def test_a_store_name_datasette_cannot_open_is_refused_and_nothing_written(
+    tmp_path: Path, name: str
+) -> None:
+    """Datasette puts the path into an SQLite URI unescaped: ``#`` or ``?`` cut it short (and
+    drop ``mode=ro``, so SQLite creates an empty file named after the part before), ``%``
+    escapes another name. Refused before anything opens, with what to do."""
+    store = build_store(tmp_path / "plain.db")
+    odd = tmp_path / name
+    store.rename(odd)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(StoreError) as raised:
+        build_datasette(str(odd))
+    assert raised.value.code == "STORE_ERROR"
+    assert "symbolic link" in raised.value.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

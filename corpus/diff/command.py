@@ -52,7 +52,7 @@ def _read_file(path: str, plugins):
 
 
 def _load(spec: str, store: str | None, plugins):
-    if os.path.isfile(spec):
+    if os.path.exists(spec) and not os.path.isdir(spec):  # a FIFO too: refused, not a key
         return _read_file(spec, plugins)
     if _looks_like_a_file(spec):
         # a.txt, ./a, dir/b.xml: the user meant a file; "no document in the store" would

@@ -24,8 +24,8 @@ import attrs
 from ..errors import StoreError
 from ..model import Finding
 from .records import DocumentInfo, VersionInfo, findings_from_json
-from .schema import APPLICATION_ID, SCHEMA_VERSION
-from .store import Store, register_dictionaries
+from .schema import APPLICATION_ID, SCHEMA_VERSION, user_tables
+from .store import CHECK_ADVICE, REQUIRED_TABLES, Store, register_dictionaries
 
 _VERSION_COLUMNS = (
     "d.key, v.n, v.run_id, v.created, v.content_hash, v.source_sha256, v.size, v.findings, "
@@ -62,18 +62,32 @@ def _uri(path: str) -> str:
     return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
 
 
+def _unreadable(path: str, exc: BaseException) -> StoreError:
+    return StoreError(
+        f"{path} is not a readable corpus store ({exc}); restore it from a backup or give "
+        "another --store path",
+        code="STORE_CORRUPT",
+    )
+
+
 def check_readable(conn: sqlite3.Connection, path: str) -> None:
     """Refuse a file that is not a corpus store of this schema version (never migrate it)."""
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         found = conn.execute("PRAGMA user_version").fetchone()[0]
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc):
+            raise _unreadable(path, exc) from None
+        # The file is there (checked before): SQLite could not open it, or could not make the
+        # -shm file it keeps beside a store in WAL mode (a read-only folder or medium).
         raise StoreError(
-            f"{path} is not a readable corpus store ({exc}); restore it from a backup or give "
-            "another --store path",
-            code="STORE_CORRUPT",
+            f"cannot open {path} ({exc}): check that it, and {path}-shm beside it, can be "
+            "opened; a store on a read-only folder or medium must be copied somewhere writable",
+            code="STORE_ERROR",
         ) from None
+    except sqlite3.DatabaseError as exc:
+        raise _unreadable(path, exc) from None
     if app_id != APPLICATION_ID:
         raise StoreError(
             f"{path} is not a corpus store (SQLite application_id {app_id}); give another "
@@ -91,6 +105,12 @@ def check_readable(conn: sqlite3.Connection, path: str) -> None:
             f"{path} has store schema version {found}; this corpus reads {SCHEMA_VERSION}. "
             f"Upgrade it once with `corpus stats --store {path}` (reading it here never writes)",
             code="STORE_SCHEMA",
+        )
+    missing = sorted(set(REQUIRED_TABLES) - set(user_tables(conn)))
+    if missing:  # as Store.open says it: every page would fail on it later
+        raise StoreError(
+            f"{path} is damaged: table {', '.join(missing)} is missing: {CHECK_ADVICE}",
+            code="STORE_CORRUPT",
         )
 
 

@@ -86,12 +86,22 @@ def _run_line(run: RunInfo) -> str:
     )
 
 
+class _Limit(click.IntRange):
+    """A row limit of 1 or more; SQLite takes 64-bit integers, so a larger one means no limit."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        return super().convert(min(click.INT.convert(value, param, ctx), 2**63 - 1), param, ctx)
+
+
+LIMIT = _Limit(min=1)
+
+
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     @cli.command()
     @store_option
     @json_option()
-    @click.option("-n", "--limit", type=click.IntRange(min=1), help="Show only the newest N.")
+    @click.option("-n", "--limit", type=LIMIT, help="Show only the newest N.")
     def runs(store_path: str | None, as_json: bool, limit: int | None) -> None:
         """List ingest runs, newest first: start, end, status, counts, roots."""
         with open_store(store_path) as store:
@@ -198,7 +208,7 @@ def register_commands(cli: click.Group) -> None:
     @click.option(
         "-n",
         "--limit",
-        type=click.IntRange(min=1),
+        type=LIMIT,
         default=20,
         show_default=True,
         help="At most this many results.",

@@ -284,8 +284,9 @@ class Store:
                 (doc_id, n),
             ).fetchone()
         if found is None:
+            shown = n if n <= MAX_VERSION else "that large"  # parse_spec caps longer numbers
             raise NotFound(
-                f"{key!r} has versions 1 to {latest}; there is no version {n}",
+                f"{key!r} has versions 1 to {latest}; there is no version {shown}",
                 code="NOT_FOUND",
             )
         return _stored_version(found)
@@ -382,7 +383,13 @@ class Store:
                     code="BAD_QUERY",
                 ) from None
             raise store_error(exc, self.path) from exc
-        snippets = make_snippets(query, [search_text(row[4]) for row in rows])
+        texts = []
+        for row in rows:
+            try:
+                texts.append(search_text(row[4]))
+            except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
+                raise _unreadable(row, "document", exc) from exc
+        snippets = make_snippets(query, texts)
         return [
             SearchHit(key, latest, doc_state, title, snippet, rank)
             for (key, latest, doc_state, title, _, rank), snippet in zip(

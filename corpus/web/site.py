@@ -455,7 +455,7 @@ class CorpusSite:
 
     async def run(self, request: Any) -> Any:
         raw = request.url_vars["run_id"]
-        if not raw.isdigit():
+        if not re.fullmatch(r"\d{1,9}", raw):  # a number SQLite cannot hold is no run either
             return await self.error_page(request, 404, f"no run {raw!r}: runs are numbered")
         run_id = int(raw)
 
