@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from corpus import hookimpl
+from corpus import Block, Document, hookimpl
 from corpus.testing import CorpusCLI, assert_valid_nitf, finding_codes, run_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -384,6 +384,23 @@ def test_readability_fast_analysis_equals_splitting_then_counting(example_module
     ]  # fmt: skip
     assert [(line, count) for line, _, count in found] == expected
     assert all_words == [w for text in texts for w in readability.words(text)]
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(_TEXT, min_size=1, max_size=3))
+def test_readability_syllable_cache_equals_counting_each_word(example_modules, texts):
+    """measure() sums syllables through a per-word cache: same total, and the cache is bounded."""
+    readability = example_modules["readability"]
+    document = Document(key="t", title="T", blocks=[Block(text) for text in texts])
+    plain = sum(readability.syllables(w) for text in texts for w in readability.words(text))
+    assert readability.measure(document)["syllables"] == plain
+    cache = readability._SyllableCache()
+    cache.limit = 3
+    for word in ("one", "seven", "eleven", "seventeen"):
+        assert cache[word] == readability.syllables(word)
+        assert len(cache) <= 3
 
 
 def _people_reference(quotes, text, known):

@@ -257,11 +257,15 @@ def _add_spans(block: Any, new: list[Span]) -> tuple[Span, ...]:
 def quotes_document(document: Document) -> Document:
     """The document with quotation and person spans added and ``annotations["quotes"]`` set."""
     quotes, mentions = analyse(document)
-    blocks = []
-    for index, block in enumerate(document.blocks):
-        new = [Span(q.start, q.end, "quote") for q in quotes if q.block == index]
-        new += [Span(m.start, m.end, "person") for m in mentions if m.block == index]
-        blocks.append(attrs.evolve(block, spans=_add_spans(block, new)) if new else block)
+    # New spans by block: most blocks get none, and those are kept as they are.
+    new: dict[int, list[Span]] = {}
+    for quote in quotes:
+        new.setdefault(quote.block, []).append(Span(quote.start, quote.end, "quote"))
+    for mention in mentions:
+        new.setdefault(mention.block, []).append(Span(mention.start, mention.end, "person"))
+    blocks = list(document.blocks)
+    for index, spans in new.items():
+        blocks[index] = attrs.evolve(blocks[index], spans=_add_spans(blocks[index], spans))
     people: dict[str, int] = {}
     for mention in mentions:
         people[mention.name] = people.get(mention.name, 0) + 1

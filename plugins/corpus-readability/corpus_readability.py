@@ -98,12 +98,8 @@ def sentences(text: str) -> list[str]:
     return [p for p in parts if words(p)]
 
 
-@functools.lru_cache(maxsize=65536)
 def syllables(word: str) -> int:
-    """Syllables of an English word by spelling: vowel groups, less a silent final e.
-
-    Cached: news text repeats its words, and this is the plugin's hot loop.
-    """
+    """Syllables of an English word by spelling: vowel groups, less a silent final e."""
     w = word.lower().strip("’'")
     if not w.isalpha():
         return max(1, len(_VOWEL_GROUP_RE.findall(w)))
@@ -113,6 +109,26 @@ def syllables(word: str) -> int:
     if w.endswith(("ed", "es")) and count > 1 and not _SOUNDED_ENDING_RE.search(w):
         count -= 1
     return max(1, count)
+
+
+class _SyllableCache(dict):
+    """``cache[word]`` is ``syllables(word)``, computed once per word.
+
+    News text repeats its words, and summing syllables is the plugin's hot loop: a dict's
+    ``__getitem__`` mapped over the words runs in C, about twice as fast as calling an
+    ``lru_cache``-wrapped function. Cleared when full, so memory stays flat on a large corpus.
+    """
+
+    limit = 65536
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.limit:
+            self.clear()
+        count = self[word] = syllables(word)
+        return count
+
+
+_SYLLABLES = _SyllableCache()
 
 
 def flesch_reading_ease(n_words: int, n_sentences: int, n_syllables: int) -> float:
@@ -172,7 +188,7 @@ def measure(document: Document, words_per_minute: int = DEFAULTS["words_per_minu
     found, all_words = _analyse(document)
     lengths = [count for _, _, count in found]
     n_words = len(all_words)
-    n_syllables = sum(map(syllables, all_words))  # cached per word: a C-level loop
+    n_syllables = sum(map(_SYLLABLES.__getitem__, all_words))  # a C-level loop, see above
     score: float | None = flesch_reading_ease(n_words, len(lengths), n_syllables)
     if not _english(document) or not _mostly_latin(document.body_text):
         score = None
