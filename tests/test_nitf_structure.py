@@ -449,6 +449,7 @@ def test_body_head_markup_that_no_longer_fits_is_reported(standards, plugins, ni
     findings = exporter.dropped(edited)
     assert [f.code for f in findings] == ["CONTENT_DROPPED"]
     assert "<byline>" in findings[0].message
+    assert findings[0].line == parse(data).find(".//{*}byline").sourceline
     # Something the reader kept that is not NITF is never written, and said so.
     reader = dict(document.annotations["nitf-reader"])
     reader["unmapped"] = [{"where": "body/body.head", "xml": '<x:odd xmlns:x="urn:x"/>'}]

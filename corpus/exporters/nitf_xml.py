@@ -758,7 +758,7 @@ class BodyHead:
     kept: Mapping[str, list[etree._Element]]
     byline: list[etree._Element] | None
     dateline: etree._Element | None
-    losses: list[str]
+    losses: list[tuple[int | None, str]]
 
     def __bool__(self) -> bool:
         return bool(self.kept or self.byline or self.dateline is not None)
@@ -769,16 +769,20 @@ def _kept_markup(
 ) -> list[etree._Element] | None:
     if not isinstance(kept, Mapping):
         return None
+    line = kept.get("line") if isinstance(kept.get("line"), int) else None
     if kept.get("text") != current:
         losses.append(
-            f"<{name}>: its markup from the NITF file (byttl, person, location...) is not "
-            f"written: the {name} changed since it was read; its text is written"
+            (
+                line,
+                f"<{name}>: its markup from the NITF file (byttl, person, location...) is not "
+                f"written: the {name} changed since it was read; its text is written",
+            )
         )
         return None
     xml = kept.get("xml")
     elements = [_fragment(x, namespaces) for x in xml] if isinstance(xml, list) else []
     if not elements or any(e is None or local_name(e) != name for e in elements):
-        losses.append(f"<{name}>: the kept XML is not NITF; its text is written, not its markup")
+        losses.append((line, f"<{name}>: the kept XML is not NITF; its text is written"))
         return None
     return elements  # type: ignore[return-value]
 
@@ -793,7 +797,7 @@ def body_head(doc: Document) -> BodyHead:
     What cannot be written back is in ``losses``.
     """
     reader = doc.annotations.get(READER_ANNOTATION)
-    losses: list[str] = []
+    losses: list[tuple[int | None, str]] = []
     if not isinstance(reader, Mapping):
         return BodyHead({}, None, None, losses)
     namespaces = frozenset({None, NITF_NS, reader.get("namespace")})
@@ -809,12 +813,12 @@ def body_head(doc: Document) -> BodyHead:
             xml = record.get("xml")
             found = re.match(r"\s*<([^\s/>]+)", xml) if isinstance(xml, str) else None
             name = found.group(1) if found else "?"
-            losses.append(f"<{name}> in body.head, kept by the NITF reader, is not NITF")
+            losses.append((None, f"<{name}> in body.head, kept by the NITF reader, is not NITF"))
             continue
         name = local_name(element)
         limit = _BODY_HEAD_MAX.get(name, 0)
         if name in ("byline",) or (limit is not None and len(kept.get(name, ())) >= limit):
-            losses.append(f"<{name}>: body.head allows no more of it here; not written")
+            losses.append((None, f"<{name}>: body.head allows no more of it here; not written"))
             continue
         kept.setdefault(name, []).append(element)
     return BodyHead(kept, byline, dated[0] if dated else None, losses)
@@ -1153,7 +1157,7 @@ def nitf_losses(document: Document) -> list[tuple[int | None, str]]:
     Text is always written; what can be lost is inline markup (kinds NITF has no element for,
     markup the XSD does not allow where it sits, too deep) and attribute values NITF refuses.
     """
-    out: list[tuple[int | None, str]] = [(None, m) for m in body_head(document).losses]
+    out: list[tuple[int | None, str]] = list(body_head(document).losses)
     for number, block in enumerate(document.blocks, 1):
         if block.spans:
             for message in _span_losses(block.spans, block.text, f"block {number}"):

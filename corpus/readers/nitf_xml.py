@@ -555,6 +555,7 @@ def _read_body_head(body_head: etree._Element, fields: dict[str, Any], state: _S
             # Markup (byttl, person...) or more bylines: the XML itself, for the NITF exporter.
             state.extra["byline_xml"] = {
                 "text": fields["byline"],
+                "line": bylines[0].sourceline,
                 "xml": [_xml(byline) for byline in bylines],
             }
     datelines = list(_children(body_head, "dateline"))
@@ -563,6 +564,7 @@ def _read_body_head(body_head: etree._Element, fields: dict[str, Any], state: _S
         if len(datelines[0]):
             state.extra["dateline_xml"] = {
                 "text": fields["dateline"],
+                "line": datelines[0].sourceline,
                 "xml": [_xml(datelines[0])],
             }
         for other in datelines[1:]:
