@@ -69,6 +69,17 @@ def without_lines(blocks):
     return [attrs.evolve(b, line_start=None, line_end=None) for b in blocks]
 
 
+def head_elements(root: etree._Element) -> Counter:
+    """Local names of the elements in the story's body.head, with the text each holds."""
+    found: Counter = Counter()
+    for body in root.iter("{*}body"):
+        for part in body.iterfind("{*}body.head"):
+            for e in part.iterdescendants("{*}*"):
+                text = " ".join("".join(e.itertext()).split())
+                found[(etree.QName(e).localname, text)] += 1
+    return found
+
+
 def round_trip(data: bytes, name: str, plugins, schema):
     """Read, export NITF, check it: valid, every body element kept, the same blocks again."""
     result = read_bytes(data, name, plugins=plugins, reader="nitf")
@@ -80,8 +91,14 @@ def round_trip(data: bytes, name: str, plugins, schema):
     for element, count in before.items():
         if element not in dropped:
             assert after[element] >= count, f"{name}: <{element}> {count} -> {after[element]}"
+    head_before, head_after = head_elements(parse(data)), head_elements(root)
+    for (element, text), count in head_before.items():
+        if element not in dropped:
+            assert head_after[(element, text)] >= count, f"{name}: body.head <{element}> {text!r}"
     again = read_bytes(out, name, plugins=plugins, reader="nitf")
     assert without_lines(again.document.blocks) == without_lines(result.document.blocks), name
+    for field in ("title", "byline", "dateline", "abstract"):
+        assert getattr(again.document, field) == getattr(result.document, field), (name, field)
     assert not [f for f in again.findings if f.code == "CONTENT_DROPPED"], name
     return result, root
 
@@ -91,14 +108,21 @@ def test_every_real_agency_sample_keeps_every_body_element(standards, plugins, n
     paths += sorted((standards / "newsml-g2" / "samples").glob("*.xml"))
     assert len(paths) >= 7
     seen: Counter = Counter()
+    heads: Counter = Counter()
     for path in paths:
         data = path.read_bytes()
-        result, _ = round_trip(data, path.name, plugins, nitf_schema)
+        result, root = round_trip(data, path.name, plugins, nitf_schema)
         assert not [f for f in result.findings if f.code == "CONTENT_DROPPED"], path.name
+        document = result.document
+        assert nitf_bytes(document) == nitf_tree_bytes(document), path.name
+        assert not plugins.exporters.get("nitf").dropped(document), path.name
         seen.update(body_elements(parse(data)))
+        heads.update(name for name, _ in head_elements(parse(data)))
     # The samples hold structure, not only paragraphs: the check above covered it.
     assert {"media", "media-reference", "media-caption", "block", "ul", "li", "hl2"} <= set(seen)
     assert {"tagline", "a"} <= set(seen)  # body.end of NTB and the fishing sample
+    # and body.head holds more than the model's fields: the check above covered these too.
+    assert {"byttl", "distributor", "note", "rights", "person", "location"} <= set(heads)
 
 
 def test_tables_lists_media_and_inline_elements_round_trip(fixtures_dir, plugins, nitf_schema):
@@ -406,3 +430,29 @@ def test_subheadlines_under_the_headline_are_written_back(fixtures_dir, plugins,
         assert [e.text for e in root.iterfind(".//{*}hedline/{*}hl2")] == decks
         again = read_bytes(out, name, plugins=plugins, reader="nitf")
         assert again.document.annotations["nitf-reader"]["hl2"] == decks
+
+
+def test_body_head_markup_that_no_longer_fits_is_reported(standards, plugins, nitf_schema):
+    """A byline edited after reading loses its kept markup (byttl, person) with a warning."""
+    data = (standards / "nitf" / "samples" / "nitf-fishing.xml").read_bytes()
+    document = read_bytes(data, "fishing.xml", plugins=plugins, reader="nitf").document
+    exporter = plugins.exporters.get("nitf")
+    assert not exporter.dropped(document)
+    edited = attrs.evolve(document, byline="By Someone Else")
+    for out in (nitf_bytes(edited), nitf_tree_bytes(edited)):
+        root = parse(out)
+        assert nitf_schema.validate(root), str(nitf_schema.error_log)
+        assert [e.text for e in root.iterfind(".//{*}byline")] == ["By Someone Else"]
+        assert root.find(".//{*}byttl") is None
+        assert root.find(".//{*}distributor/{*}org") is not None  # the rest is still written
+    assert nitf_bytes(edited) == nitf_tree_bytes(edited)
+    findings = exporter.dropped(edited)
+    assert [f.code for f in findings] == ["CONTENT_DROPPED"]
+    assert "<byline>" in findings[0].message
+    assert findings[0].line == parse(data).find(".//{*}byline").sourceline
+    # Something the reader kept that is not NITF is never written, and said so.
+    reader = dict(document.annotations["nitf-reader"])
+    reader["unmapped"] = [{"where": "body/body.head", "xml": '<x:odd xmlns:x="urn:x"/>'}]
+    odd = attrs.evolve(document, annotations={**document.annotations, "nitf-reader": reader})
+    assert nitf_schema.validate(parse(nitf_bytes(odd)))
+    assert any("<x:odd> in body.head" in f.message for f in exporter.dropped(odd))

@@ -47,8 +47,11 @@ class NITFExporter(Exporter):
         return nitf_bytes(document)
 
     def dropped(self, document: Document) -> list[Finding]:
-        """``CONTENT_DROPPED`` warnings for the markup NITF cannot carry (text never is)."""
-        if not any(block.spans or block.rows for block in document.blocks):
+        """``CONTENT_DROPPED`` warnings for the markup NITF cannot carry (text never is), and
+        for what the NITF reader kept of ``body.head`` that cannot be written back."""
+        if "nitf-reader" not in document.annotations and not any(
+            block.spans or block.rows for block in document.blocks
+        ):
             return []
         from corpus.exporters.nitf_xml import nitf_losses
 

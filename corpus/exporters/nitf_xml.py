@@ -23,6 +23,7 @@ import datetime as dt
 import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from typing import Any
 
 import attrs
@@ -360,7 +361,9 @@ def _fill(element: etree._Element, text: str, start: int, end: int, nodes: list[
             last.tail = text[pos:end]
 
 
-_Pending = list[tuple[etree._Element, str, tuple[Span, ...]]]
+#: Elements whose content is added after indenting: (element, text, spans) for inline markup,
+#: (element, None, kept element) for XML the reader kept (see :func:`body_head`).
+_Pending = list[tuple[etree._Element, Any, Any]]
 #: Block kind -> the body.content element written for it (``p`` with a class otherwise).
 BLOCK_ELEMENTS = {"subheadline": "hl2"}
 
@@ -709,24 +712,168 @@ def decks(doc: Document) -> list[str]:
     return [text for text in found if isinstance(text, str) and text]
 
 
+#: ``body.head`` children in the XSD's order, and how many of each it allows (None: any).
+BODY_HEAD_ORDER: tuple[tuple[str, int | None], ...] = (
+    ("hedline", None),
+    ("note", None),
+    ("rights", 1),
+    ("byline", None),
+    ("distributor", 1),
+    ("dateline", None),
+    ("abstract", None),
+    ("series", 1),
+)
+_BODY_HEAD_MAX = dict(BODY_HEAD_ORDER)
+_FRAGMENT_PARSER = etree.XMLParser(
+    no_network=True, resolve_entities=False, load_dtd=False, huge_tree=False
+)
+
+
+def _fragment(xml: Any, namespaces: frozenset[str | None]) -> etree._Element | None:
+    """XML the reader kept, as an element in no namespace; None if it is not plain NITF."""
+    if not isinstance(xml, str):
+        return None
+    try:
+        element = etree.fromstring(xml.encode("utf-8"), _FRAGMENT_PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    for node in element.iter():
+        if not isinstance(node.tag, str):
+            continue  # comments and processing instructions are written as they are
+        name = etree.QName(node)
+        if name.namespace not in namespaces:
+            return None
+        node.tag = name.localname
+        for key in node.attrib:
+            if key.startswith("{") and not key.startswith(f"{{{XML_NS}}}"):
+                return None
+    etree.cleanup_namespaces(element)
+    return element
+
+
+@attrs.frozen
+class BodyHead:
+    """What ``body.head`` gets besides the model's fields: kept XML, by element name."""
+
+    kept: Mapping[str, list[etree._Element]]
+    byline: list[etree._Element] | None
+    dateline: etree._Element | None
+    losses: list[tuple[int | None, str]]
+
+    def __bool__(self) -> bool:
+        return bool(self.kept or self.byline or self.dateline is not None)
+
+
+def _kept_markup(
+    kept: Any, current: str | None, name: str, namespaces: frozenset[str | None], losses
+) -> list[etree._Element] | None:
+    if not isinstance(kept, Mapping):
+        return None
+    line = kept.get("line") if isinstance(kept.get("line"), int) else None
+    if kept.get("text") != current:
+        losses.append(
+            (
+                line,
+                f"<{name}>: its markup from the NITF file (byttl, person, location...) is not "
+                f"written: the {name} changed since it was read; its text is written",
+            )
+        )
+        return None
+    xml = kept.get("xml")
+    elements = [_fragment(x, namespaces) for x in xml] if isinstance(xml, list) else []
+    if not elements or any(e is None or local_name(e) != name for e in elements):
+        losses.append((line, f"<{name}>: the kept XML is not NITF; its text is written"))
+        return None
+    return elements  # type: ignore[return-value]
+
+
+def local_name(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def body_head(doc: Document) -> BodyHead:
+    """The ``body.head`` elements the NITF reader kept as XML: byline and dateline markup,
+    ``note``, ``rights``, ``distributor``, ``series``, more hedlines, datelines and abstracts.
+    What cannot be written back is in ``losses``.
+    """
+    reader = doc.annotations.get(READER_ANNOTATION)
+    losses: list[tuple[int | None, str]] = []
+    if not isinstance(reader, Mapping):
+        return BodyHead({}, None, None, losses)
+    namespaces = frozenset({None, NITF_NS, reader.get("namespace")})
+    byline = _kept_markup(reader.get("byline_xml"), doc.byline, "byline", namespaces, losses)
+    dated = _kept_markup(reader.get("dateline_xml"), doc.dateline, "dateline", namespaces, losses)
+    kept: dict[str, list[etree._Element]] = {}
+    unmapped = reader.get("unmapped")
+    for record in unmapped if isinstance(unmapped, list) else []:
+        if not isinstance(record, Mapping) or record.get("where") != "body/body.head":
+            continue
+        element = _fragment(record.get("xml"), namespaces)
+        if element is None:
+            xml = record.get("xml")
+            found = re.match(r"\s*<([^\s/>]+)", xml) if isinstance(xml, str) else None
+            name = found.group(1) if found else "?"
+            losses.append((None, f"<{name}> in body.head, kept by the NITF reader, is not NITF"))
+            continue
+        name = local_name(element)
+        limit = _BODY_HEAD_MAX.get(name, 0)
+        if name in ("byline",) or (limit is not None and len(kept.get(name, ())) >= limit):
+            losses.append((None, f"<{name}>: body.head allows no more of it here; not written"))
+            continue
+        kept.setdefault(name, []).append(element)
+    return BodyHead(kept, byline, dated[0] if dated else None, losses)
+
+
+def _copy_into(placeholder: etree._Element, source: etree._Element) -> None:
+    """Give an empty element ``source``'s attributes, text and children (in NITF's namespace)."""
+    for key, value in source.attrib.items():
+        placeholder.set(key, value)
+    placeholder.text = source.text
+    for child in source:
+        copy = deepcopy(child)
+        for node in copy.iter():
+            if isinstance(node.tag, str):
+                node.tag = _q(node.tag)
+        placeholder.append(copy)
+
+
+def _fragment_text(indent: str, element: etree._Element) -> str:
+    return indent + etree.tostring(element, encoding="unicode", with_tail=False) + "\n"
+
+
 def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
     attrib = {}
     if doc.language and _LANGUAGE_TAG.match(doc.language):
         attrib[_XML_LANG] = doc.language
     body = etree.SubElement(root, _T["body"], attrib)
-    if doc.title or doc.byline is not None or doc.dateline is not None or doc.abstract is not None:
-        body_head = etree.SubElement(body, _T["body.head"])
-        if doc.title:
-            hedline = etree.SubElement(body_head, _T["hedline"])
-            _text_element(hedline, _T["hl1"], doc.title)
-            for deck in decks(doc):
-                _text_element(hedline, _T["hl2"], deck)
-        if doc.byline is not None:
-            _text_element(body_head, _T["byline"], doc.byline)
-        if doc.dateline is not None:
-            _text_element(body_head, _T["dateline"], doc.dateline)
-        if doc.abstract is not None:
-            _text_element(etree.SubElement(body_head, _T["abstract"]), _T["p"], doc.abstract)
+    extra = body_head(doc)
+    if (
+        doc.title
+        or doc.byline is not None
+        or doc.dateline is not None
+        or doc.abstract is not None
+        or extra
+    ):
+        head = etree.SubElement(body, _T["body.head"])
+        for name, _ in BODY_HEAD_ORDER:
+            if name == "hedline" and doc.title:
+                hedline = etree.SubElement(head, _T["hedline"])
+                _text_element(hedline, _T["hl1"], doc.title)
+                for deck in decks(doc):
+                    _text_element(hedline, _T["hl2"], deck)
+            elif name == "byline" and extra.byline:
+                for source in extra.byline:
+                    pending.append((_SubElement(head, _T["byline"]), None, source))
+            elif name == "byline" and doc.byline is not None:
+                _text_element(head, _T["byline"], doc.byline)
+            elif name == "dateline" and extra.dateline is not None:
+                pending.append((_SubElement(head, _T["dateline"]), None, extra.dateline))
+            elif name == "dateline" and doc.dateline is not None:
+                _text_element(head, _T["dateline"], doc.dateline)
+            elif name == "abstract" and doc.abstract is not None:
+                _text_element(etree.SubElement(head, _T["abstract"]), _T["p"], doc.abstract)
+            for source in extra.kept.get(name, ()):
+                pending.append((_SubElement(head, _q(name)), None, source))
     content = etree.SubElement(body, _T["body.content"])
     layout = body_layout(doc)
     if layout is None:
@@ -757,7 +904,10 @@ def _tree(document: Document) -> tuple[etree._Element, _Pending]:
 
 def _add_markup(pending: _Pending) -> None:
     for p, text, spans in pending:
-        _fill(p, text, 0, len(text), nest_spans(spans, len(text)))
+        if text is None:  # kept XML of body.head, copied in after indenting (mixed content)
+            _copy_into(p, spans)
+        else:
+            _fill(p, text, 0, len(text), nest_spans(spans, len(text)))
 
 
 def build_nitf_tree(document: Document, *, indent: bool = True) -> etree._Element:
@@ -937,22 +1087,35 @@ def _body_text(out: list[str], doc: Document) -> None:
         out.append(f'  <body xml:lang="{_attr(doc.language)}">\n')
     else:
         out.append("  <body>\n")
-    if doc.title or doc.byline is not None or doc.dateline is not None or doc.abstract is not None:
+    extra = body_head(doc)
+    if (
+        doc.title
+        or doc.byline is not None
+        or doc.dateline is not None
+        or doc.abstract is not None
+        or extra
+    ):
         out.append("    <body.head>\n")
-        if doc.title:
-            out.append("      <hedline>\n")
-            out.append(_leaf("        ", "hl1", doc.title))
-            for deck in decks(doc):
-                out.append(_leaf("        ", "hl2", deck))
-            out.append("      </hedline>\n")
-        if doc.byline is not None:
-            out.append(_leaf("      ", "byline", doc.byline))
-        if doc.dateline is not None:
-            out.append(_leaf("      ", "dateline", doc.dateline))
-        if doc.abstract is not None:
-            out.append("      <abstract>\n")
-            out.append(_leaf("        ", "p", doc.abstract))
-            out.append("      </abstract>\n")
+        for name, _ in BODY_HEAD_ORDER:
+            if name == "hedline" and doc.title:
+                out.append("      <hedline>\n")
+                out.append(_leaf("        ", "hl1", doc.title))
+                for deck in decks(doc):
+                    out.append(_leaf("        ", "hl2", deck))
+                out.append("      </hedline>\n")
+            elif name == "byline" and extra.byline:
+                out.extend(_fragment_text("      ", source) for source in extra.byline)
+            elif name == "byline" and doc.byline is not None:
+                out.append(_leaf("      ", "byline", doc.byline))
+            elif name == "dateline" and extra.dateline is not None:
+                out.append(_fragment_text("      ", extra.dateline))
+            elif name == "dateline" and doc.dateline is not None:
+                out.append(_leaf("      ", "dateline", doc.dateline))
+            elif name == "abstract" and doc.abstract is not None:
+                out.append("      <abstract>\n")
+                out.append(_leaf("        ", "p", doc.abstract))
+                out.append("      </abstract>\n")
+            out.extend(_fragment_text("      ", source) for source in extra.kept.get(name, ()))
         out.append("    </body.head>\n")
     if doc.blocks:
         out.append("    <body.content>\n")
@@ -998,7 +1161,7 @@ def nitf_losses(document: Document) -> list[tuple[int | None, str]]:
     Text is always written; what can be lost is inline markup (kinds NITF has no element for,
     markup the XSD does not allow where it sits, too deep) and attribute values NITF refuses.
     """
-    out: list[tuple[int | None, str]] = []
+    out: list[tuple[int | None, str]] = list(body_head(document).losses)
     for number, block in enumerate(document.blocks, 1):
         if block.spans:
             for message in _span_losses(block.spans, block.text, f"block {number}"):

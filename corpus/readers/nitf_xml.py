@@ -551,9 +551,22 @@ def _read_body_head(body_head: etree._Element, fields: dict[str, Any], state: _S
         for byline in bylines:
             state.use(byline)
         _read_bylines(bylines, fields, state)
+        if len(bylines) > 1 or any(len(byline) for byline in bylines):
+            # Markup (byttl, person...) or more bylines: the XML itself, for the NITF exporter.
+            state.extra["byline_xml"] = {
+                "text": fields["byline"],
+                "line": bylines[0].sourceline,
+                "xml": [_xml(byline) for byline in bylines],
+            }
     datelines = list(_children(body_head, "dateline"))
     if datelines:
         fields["dateline"] = _read_dateline(state.use(datelines[0]), state)
+        if len(datelines[0]):
+            state.extra["dateline_xml"] = {
+                "text": fields["dateline"],
+                "line": datelines[0].sourceline,
+                "xml": [_xml(datelines[0])],
+            }
         for other in datelines[1:]:
             state.use(other)
             state.keep(other, "body/body.head")
