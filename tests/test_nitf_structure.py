@@ -33,6 +33,7 @@ from corpus.model import (
 from corpus.pipeline import export_document, process_data, read_bytes
 from corpus.schemacheck import check_json
 
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
 FIXTURE = "tables-inline.xml"
 #: Every inline element of NITF's enrichedText the model carries (br becomes a line break).
 INLINE_ELEMENTS = [
@@ -80,6 +81,18 @@ def head_elements(root: etree._Element) -> Counter:
     return found
 
 
+def head_attributes(root: etree._Element) -> Counter:
+    """body.head and every element in it, with its text and its attributes."""
+    found: Counter = Counter()
+    for body in root.iter("{*}body"):
+        for part in body.iterfind("{*}body.head"):
+            for e in part.iter("{*}*"):
+                text = " ".join("".join(e.itertext()).split())
+                attributes = tuple(sorted(e.attrib.items()))
+                found[(etree.QName(e).localname, text, attributes)] += 1
+    return found
+
+
 def round_trip(data: bytes, name: str, plugins, schema):
     """Read, export NITF, check it: valid, every body element kept, the same blocks again."""
     result = read_bytes(data, name, plugins=plugins, reader="nitf")
@@ -95,6 +108,10 @@ def round_trip(data: bytes, name: str, plugins, schema):
     for (element, text), count in head_before.items():
         if element not in dropped:
             assert head_after[(element, text)] >= count, f"{name}: body.head <{element}> {text!r}"
+    kept_before, kept_after = head_attributes(parse(data)), head_attributes(root)
+    for (element, text, attributes), count in kept_before.items():
+        if element not in dropped:
+            assert kept_after[(element, text, attributes)] >= count, (name, element, attributes)
     again = read_bytes(out, name, plugins=plugins, reader="nitf")
     assert without_lines(again.document.blocks) == without_lines(result.document.blocks), name
     for field in ("title", "byline", "dateline", "abstract"):
@@ -456,3 +473,58 @@ def test_body_head_markup_that_no_longer_fits_is_reported(standards, plugins, ni
     odd = attrs.evolve(document, annotations={**document.annotations, "nitf-reader": reader})
     assert nitf_schema.validate(parse(nitf_bytes(odd)))
     assert any("<x:odd> in body.head" in f.message for f in exporter.dropped(odd))
+
+
+HEDLINE_WITH_ATTRIBUTES = b"""<?xml version="1.0" encoding="UTF-8"?>
+<nitf><body>
+  <body.head id="head" class="x">
+    <hedline class="main">
+      <hl1 id="headline" xml:lang="en">A <person>Pat</person> headline</hl1>
+      <hl2 id="deck" style="s">The deck</hl2>
+      <odd>not NITF here</odd>
+    </hedline>
+    <note id="deck"><body.content><p>A note</p></body.content></note>
+  </body.head>
+  <body.content><p>Text.</p></body.content>
+</body></nitf>
+"""
+
+
+def test_hedline_and_body_head_attributes_are_written_back(plugins, nitf_schema):
+    """hl1/hl2/hedline/body.head attributes and hl1 markup come back, schema-valid and the
+    same from both writers; an id already used, a child NITF refuses and an edited headline
+    are CONTENT_DROPPED warnings naming the element."""
+    document = read_bytes(HEDLINE_WITH_ATTRIBUTES, "h.xml", plugins=plugins, reader="nitf").document
+    exporter = plugins.exporters.get("nitf")
+    out = nitf_bytes(document)
+    assert out == nitf_tree_bytes(document)
+    root = parse(out)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    head = root.find(".//{*}body.head")
+    assert dict(head.attrib) == {"id": "head"}  # class is not an attribute of body.head
+    hedline = head.find("{*}hedline")
+    assert dict(hedline.attrib) == {"class": "main"}
+    hl1, hl2 = hedline.find("{*}hl1"), hedline.find("{*}hl2")
+    assert hl1.get("id") == "headline" and hl1.find("{*}person").text == "Pat"
+    assert hl1.get(f"{{{XML_NAMESPACE}}}lang") == "en"
+    assert hl2.get("id") is None and hl2.get("style") == "s"  # the note's id="deck" came first
+    assert root.find(".//{*}note").get("id") == "deck"
+    assert root.find(".//{*}odd") is None
+    messages = [f.message for f in exporter.dropped(document)]
+    assert all(f.code == "CONTENT_DROPPED" for f in exporter.dropped(document))
+    assert any("<body.head>" in m and "class" in m for m in messages), messages
+    assert any("<hl2>" in m and "'deck'" in m for m in messages), messages
+    assert any("<odd> in <hedline>" in m for m in messages), messages
+    again = read_bytes(out, "h.xml", plugins=plugins, reader="nitf").document
+    assert again.title == document.title == "A Pat headline"
+    # Edited: the model's headline is written, plainly, and the loss is said.
+    edited = attrs.evolve(document, title="Another headline")
+    out = nitf_bytes(edited)
+    assert out == nitf_tree_bytes(edited)
+    root = parse(out)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    assert root.find(".//{*}hl1").text == "Another headline"
+    assert root.find(".//{*}hl1").get("id") is None
+    findings = exporter.dropped(edited)
+    assert any("<hedline>" in f.message and "changed" in f.message for f in findings)
+    assert all(f.line == 4 for f in findings if "<hedline>" in f.message)

@@ -759,9 +759,16 @@ class BodyHead:
     byline: list[etree._Element] | None
     dateline: etree._Element | None
     losses: list[tuple[int | None, str]]
+    #: The hedline as read (its attributes, hl1 and hl2 with theirs and their markup), while
+    #: the headline and decks are unchanged; None writes them from the model.
+    hedline: etree._Element | None = None
+    #: Attributes of ``body.head`` itself (written as XML attribute names: ``id``).
+    attributes: Mapping[str, str] = attrs.field(factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.kept or self.byline or self.dateline is not None)
+        return bool(
+            self.kept or self.byline or self.dateline is not None or self.hedline is not None
+        )
 
 
 def _kept_markup(
@@ -791,6 +798,137 @@ def local_name(element: etree._Element) -> str:
     return etree.QName(element).localname
 
 
+#: An XML ID (an NCName): what the XSD's ``id`` attributes accept.
+_XML_ID = re.compile(r"[^\W\d][\w.-]*\Z")
+#: What hedline, hl1 and hl2 (commonNITFAttributes) and body.head (global) may carry.
+_HEDLINE_ATTRIBUTES = {**_COMMON, "id": _any}
+_BODY_HEAD_ATTRIBUTES = {"id": _any}
+
+
+class _Ids:
+    """The ``id`` values a document's body.head will hold: an ID must be unique in the file."""
+
+    def __init__(self, fragments: Iterable[etree._Element]) -> None:
+        self.taken = {
+            node.get("id")
+            for fragment in fragments
+            for node in fragment.iter()
+            if isinstance(node.tag, str) and node.get("id") is not None
+        }
+
+    def claim(self, value: str) -> str | None:
+        """Why ``value`` cannot be written as an id, or None (and it is taken from now on)."""
+        if not _XML_ID.match(value):
+            return "is not an XML ID"
+        if value in self.taken:
+            return "is already an id in the document"
+        self.taken.add(value)
+        return None
+
+
+def _head_attributes(
+    attributes: Mapping[str, Any],
+    spec: Mapping[str, Callable[[str], bool]],
+    where: str,
+    ids: _Ids,
+    line: int | None,
+    losses: list[tuple[int | None, str]],
+) -> dict[str, str]:
+    """The attributes NITF allows on a body.head element (``xml:lang`` spelled so); a loss for
+    each other one, and for an id that is not an XML ID or is already used."""
+    out: dict[str, str] = {}
+    for name, value in attributes.items():
+        check = spec.get(name)
+        text = xml_safe(value) if isinstance(value, str) else None
+        if check is None or text is None or not check(text):
+            losses.append((line, f"<{where}>: attribute {name}={value!r} is not NITF here"))
+            continue
+        if name == "id":
+            problem = ids.claim(text)
+            if problem is not None:
+                losses.append((line, f"<{where}>: id={text!r} {problem}; not written"))
+                continue
+        out[name] = text
+    return out
+
+
+def _xml_names(element: etree._Element) -> dict[str, str]:
+    """An element's attributes with ``xml:`` names as the reader spells them."""
+    prefix = f"{{{XML_NS}}}"
+    return {
+        ("xml:" + key[len(prefix) :] if key.startswith(prefix) else key): value
+        for key, value in element.attrib.items()
+    }
+
+
+def _set_attributes(element: etree._Element, attributes: Mapping[str, str]) -> None:
+    element.attrib.clear()
+    for name, value in _tree_attributes(dict(attributes)).items():
+        element.set(name, value)
+
+
+def _kept_hedline(
+    kept: Any,
+    doc: Document,
+    namespaces: frozenset[str | None],
+    ids: _Ids,
+    losses: list[tuple[int | None, str]],
+) -> etree._Element | None:
+    """The hedline the reader kept, cleaned to what NITF allows (hl1 then hl2s, their
+    attributes), if the headline and decks are what was read; None to write the model's."""
+    if not isinstance(kept, Mapping):
+        return None
+    line = kept.get("line") if isinstance(kept.get("line"), int) else None
+    if not doc.title:
+        return None
+    read_decks = kept.get("hl2") if isinstance(kept.get("hl2"), list) else []
+    if kept.get("text") != doc.title or [d for d in read_decks if d] != decks(doc):
+        losses.append(
+            (
+                line,
+                "<hedline>: its attributes and markup from the NITF file (hl1 id, class...) "
+                "are not written: the headline changed since it was read; its text is written",
+            )
+        )
+        return None
+    xml = kept.get("xml")
+    hedline = _fragment(xml[0], namespaces) if isinstance(xml, list) and xml else None
+    if hedline is None or local_name(hedline) != "hedline":
+        losses.append((line, "<hedline>: the kept XML is not NITF; its text is written"))
+        return None
+    cleaned = etree.Element("hedline")
+    _set_attributes(
+        cleaned,
+        _head_attributes(_xml_names(hedline), _HEDLINE_ATTRIBUTES, "hedline", ids, line, losses),
+    )
+    children = [c for c in hedline if isinstance(c.tag, str)]
+    hl1 = next((c for c in children if c.tag == "hl1"), None)
+    if hl1 is None:
+        losses.append((line, "<hedline>: the kept XML has no hl1; its text is written"))
+        return None
+    for child in (hl1, *(c for c in children if c.tag == "hl2")):
+        copy = deepcopy(child)
+        copy.tail = None
+        _set_attributes(
+            copy,
+            _head_attributes(_xml_names(child), _HEDLINE_ATTRIBUTES, child.tag, ids, line, losses),
+        )
+        for node in copy.iterdescendants():
+            value = node.get("id") if isinstance(node.tag, str) else None
+            problem = ids.claim(value) if value is not None else None
+            if problem is not None:
+                del node.attrib["id"]
+                losses.append((line, f"<{node.tag}> in <{child.tag}>: id={value!r} {problem}"))
+        cleaned.append(copy)
+    for child in children:
+        if child is not hl1 and child.tag != "hl2":
+            where = "a second hl1" if child.tag == "hl1" else f"<{child.tag}>"
+            losses.append(
+                (line, f"{where} in <hedline>: NITF allows only hl1 and hl2 there; not written")
+            )
+    return cleaned
+
+
 def body_head(doc: Document) -> BodyHead:
     """The ``body.head`` elements the NITF reader kept as XML: byline and dateline markup,
     ``note``, ``rights``, ``distributor``, ``series``, more hedlines, datelines and abstracts.
@@ -805,6 +943,7 @@ def body_head(doc: Document) -> BodyHead:
     dated = _kept_markup(reader.get("dateline_xml"), doc.dateline, "dateline", namespaces, losses)
     kept: dict[str, list[etree._Element]] = {}
     unmapped = reader.get("unmapped")
+    hedline_kept = reader.get("hedline_xml")
     for record in unmapped if isinstance(unmapped, list) else []:
         if not isinstance(record, Mapping) or record.get("where") != "body/body.head":
             continue
@@ -821,7 +960,27 @@ def body_head(doc: Document) -> BodyHead:
             losses.append((None, f"<{name}>: body.head allows no more of it here; not written"))
             continue
         kept.setdefault(name, []).append(element)
-    return BodyHead(kept, byline, dated[0] if dated else None, losses)
+    ids = _Ids([*(byline or ()), *(dated or ()), *(e for found in kept.values() for e in found)])
+    found = reader.get("attributes")
+    found = found.get("body/body.head") if isinstance(found, Mapping) else None
+    head_line = hedline_kept.get("line") if isinstance(hedline_kept, Mapping) else None
+    head_attributes = _head_attributes(
+        found if isinstance(found, Mapping) else {},
+        _BODY_HEAD_ATTRIBUTES,
+        "body.head",
+        ids,
+        head_line if isinstance(head_line, int) else None,
+        losses,
+    )
+    hedline = _kept_hedline(hedline_kept, doc, namespaces, ids, losses)
+    return BodyHead(
+        kept,
+        byline,
+        dated[0] if dated else None,
+        losses,
+        hedline,
+        _tree_attributes(head_attributes),
+    )
 
 
 def _copy_into(placeholder: etree._Element, source: etree._Element) -> None:
@@ -854,9 +1013,13 @@ def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
         or doc.abstract is not None
         or extra
     ):
-        head = etree.SubElement(body, _T["body.head"])
+        head = etree.SubElement(body, _T["body.head"], extra.attributes)
         for name, _ in BODY_HEAD_ORDER:
-            if name == "hedline" and doc.title:
+            if name == "hedline" and extra.hedline is not None:
+                hedline = etree.SubElement(head, _T["hedline"], extra.hedline.attrib)
+                for source in extra.hedline:
+                    pending.append((_SubElement(hedline, _q(source.tag)), None, source))
+            elif name == "hedline" and doc.title:
                 hedline = etree.SubElement(head, _T["hedline"])
                 _text_element(hedline, _T["hl1"], doc.title)
                 for deck in decks(doc):
@@ -995,6 +1158,15 @@ def _safe_attr(value: str) -> str:
     return _attr(xml_safe(value))
 
 
+def _attributes_text(attributes: Mapping[str, str]) -> str:
+    """Attributes (values already XML-safe; ``xml:`` names in Clark notation) as lxml writes."""
+    prefix = f"{{{XML_NS}}}"
+    return "".join(
+        f' {"xml:" + name[len(prefix) :] if name.startswith(prefix) else name}="{_attr(value)}"'
+        for name, value in attributes.items()
+    )
+
+
 def _leaf(indent: str, local: str, text: str) -> str:
     """A text-only element on its own line; empty text is an empty element, as lxml has it."""
     if not text:
@@ -1095,9 +1267,13 @@ def _body_text(out: list[str], doc: Document) -> None:
         or doc.abstract is not None
         or extra
     ):
-        out.append("    <body.head>\n")
+        out.append(f"    <body.head{_attributes_text(extra.attributes)}>\n")
         for name, _ in BODY_HEAD_ORDER:
-            if name == "hedline" and doc.title:
+            if name == "hedline" and extra.hedline is not None:
+                out.append(f"      <hedline{_attributes_text(extra.hedline.attrib)}>\n")
+                out.extend(_fragment_text("        ", source) for source in extra.hedline)
+                out.append("      </hedline>\n")
+            elif name == "hedline" and doc.title:
                 out.append("      <hedline>\n")
                 out.append(_leaf("        ", "hl1", doc.title))
                 for deck in decks(doc):

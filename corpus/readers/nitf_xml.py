@@ -540,6 +540,15 @@ def _read_body_head(body_head: etree._Element, fields: dict[str, Any], state: _S
         subheads = [plain_text(state.use(h)) for h in _children(hedline, "hl2")]
         if subheads:
             state.extra["hl2"] = subheads
+        if _hedline_has_markup(hedline):
+            # Attributes (AP's hl1 id="headline"), inline markup or other children: the XML
+            # itself, for the NITF exporter, which writes it back while the headline is unchanged.
+            state.extra["hedline_xml"] = {
+                "text": fields.get("title"),
+                "hl2": subheads,
+                "line": hedline.sourceline,
+                "xml": [_xml(hedline)],
+            }
         state.leftovers(hedline, "body/body.head/hedline")
     head_title = state.extra.get("head_title")
     if "title" not in fields and head_title:
@@ -575,6 +584,16 @@ def _read_body_head(body_head: etree._Element, fields: dict[str, Any], state: _S
         parts = [plain_text(p) for p in _children(abstract)]
         text = "\n\n".join(p for p in parts if p) or plain_text(abstract)
         fields["abstract"] = text
+
+
+def _hedline_has_markup(hedline: etree._Element) -> bool:
+    """Whether ``hedline`` holds more than plain ``hl1``/``hl2`` text (attributes, elements)."""
+    if hedline.keys():
+        return True
+    for child in _children(hedline):
+        if local(child) not in ("hl1", "hl2") or child.keys() or len(child):
+            return True
+    return False
 
 
 def _read_bylines(bylines: list[etree._Element], fields: dict[str, Any], state: _State) -> None:
