@@ -528,3 +528,59 @@ def test_hedline_and_body_head_attributes_are_written_back(plugins, nitf_schema)
     findings = exporter.dropped(edited)
     assert any("<hedline>" in f.message and "changed" in f.message for f in findings)
     assert all(f.line == 4 for f in findings if "<hedline>" in f.message)
+
+
+#: A schema with one ID attribute: the XSD's own judgement of what an id may be.
+_ID_SCHEMA = etree.XMLSchema(
+    etree.fromstring(
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="x">'
+        b'<xs:complexType><xs:attribute name="id" type="xs:ID"/></xs:complexType>'
+        b"</xs:element></xs:schema>"
+    )
+)
+
+
+def is_xml_id(value: str) -> bool:
+    element = etree.Element("x")
+    element.set("id", value)
+    return _ID_SCHEMA.validate(element)
+
+
+_attribute_values = st.one_of(line_text(max_size=12), st.sampled_from(["a", "a b", "_x.1", "1x"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    head=st.dictionaries(st.sampled_from(["id", "class"]), _attribute_values, max_size=2),
+    hl1=st.dictionaries(st.sampled_from(["id", "class", "style"]), _attribute_values),
+    hl2=st.lists(st.dictionaries(st.sampled_from(["id", "class"]), _attribute_values), max_size=2),
+    title=line_text(max_size=20),
+)
+def test_any_hedline_attributes_give_the_same_valid_nitf_from_both_writers(
+    nitf_schema, head, hl1, hl2, title
+):
+    from corpus.plugins import Plugins, PluginSpec
+
+    plugins = Plugins(PluginSpec(entry_points=False))
+    nitf = etree.Element("nitf")
+    body = etree.SubElement(nitf, "body")
+    hedline = etree.SubElement(etree.SubElement(body, "body.head", head), "hedline")
+    etree.SubElement(hedline, "hl1", hl1).text = title
+    for number, attributes in enumerate(hl2):
+        etree.SubElement(hedline, "hl2", attributes).text = f"Deck {number}"
+    etree.SubElement(etree.SubElement(body, "body.content"), "p").text = "Text."
+    result = read_bytes(etree.tostring(nitf), "h.xml", plugins=plugins, reader="nitf")
+    data = nitf_bytes(result.document)
+    assert data == nitf_tree_bytes(result.document)
+    root = parse(data)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    ids = [e.get("id") for e in root.iter() if e.get("id") is not None]
+    assert len(ids) == len(set(ids))
+    written = root.find(".//{*}hl1")
+    assert written.get("class") == hl1.get("class") and written.get("style") == hl1.get("style")
+    lost = plugins.exporters.get("nitf").dropped(result.document)
+    if "id" in hl1 and hl1["id"] != head.get("id") and is_xml_id(hl1["id"]):
+        assert written.get("id") == hl1["id"]
+    elif "id" in hl1:
+        assert written.get("id") is None
+        assert any("<hl1>" in f.message for f in lost)

@@ -20,6 +20,7 @@ the NewsML-G2 exporter rely on it. Three things the schema makes us decide:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -798,8 +799,27 @@ def local_name(element: etree._Element) -> str:
     return etree.QName(element).localname
 
 
-#: An XML ID (an NCName): what the XSD's ``id`` attributes accept.
-_XML_ID = re.compile(r"[^\W\d][\w.-]*\Z")
+#: One ``xs:ID`` attribute: libxml2's schema check of an id is stricter than its check of
+#: element names (XML 1.0 4th edition characters), and the exported NITF must pass it.
+_ID_SCHEMA_XML = (
+    b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="x">'
+    b'<xs:complexType><xs:attribute name="id" type="xs:ID"/></xs:complexType>'
+    b"</xs:element></xs:schema>"
+)
+
+
+@functools.cache
+def _id_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.fromstring(_ID_SCHEMA_XML))
+
+
+def _is_xml_id(value: str) -> bool:
+    """Whether ``value`` is what the XSD's ``id`` attributes accept (an NCName)."""
+    element = etree.Element("x")
+    element.set("id", value)
+    return _id_schema().validate(element)
+
+
 #: What hedline, hl1 and hl2 (commonNITFAttributes) and body.head (global) may carry.
 _HEDLINE_ATTRIBUTES = {**_COMMON, "id": _any}
 _BODY_HEAD_ATTRIBUTES = {"id": _any}
@@ -818,7 +838,7 @@ class _Ids:
 
     def claim(self, value: str) -> str | None:
         """Why ``value`` cannot be written as an id, or None (and it is taken from now on)."""
-        if not _XML_ID.match(value):
+        if not _is_xml_id(value):
             return "is not an XML ID"
         if value in self.taken:
             return "is already an id in the document"
