@@ -584,3 +584,13 @@ def test_any_hedline_attributes_give_the_same_valid_nitf_from_both_writers(
     elif "id" in hl1:
         assert written.get("id") is None
         assert any("<hl1>" in f.message for f in lost)
+
+
+def test_body_head_with_only_an_id_keeps_it(plugins, nitf_schema):
+    data = b'<nitf><body><body.head id="h"/><body.content><p>Text.</p></body.content></body></nitf>'
+    document = read_bytes(data, "h.xml", plugins=plugins, reader="nitf").document
+    out = nitf_bytes(document)
+    assert out == nitf_tree_bytes(document)
+    root = parse(out)
+    assert nitf_schema.validate(root), str(nitf_schema.error_log)
+    assert root.find(".//{*}body.head").get("id") == "h"

@@ -768,7 +768,11 @@ class BodyHead:
 
     def __bool__(self) -> bool:
         return bool(
-            self.kept or self.byline or self.dateline is not None or self.hedline is not None
+            self.kept
+            or self.byline
+            or self.dateline is not None
+            or self.hedline is not None
+            or self.attributes
         )
 
 
@@ -1287,6 +1291,7 @@ def _body_text(out: list[str], doc: Document) -> None:
         or doc.abstract is not None
         or extra
     ):
+        opening = len(out)
         out.append(f"    <body.head{_attributes_text(extra.attributes)}>\n")
         for name, _ in BODY_HEAD_ORDER:
             if name == "hedline" and extra.hedline is not None:
@@ -1312,7 +1317,10 @@ def _body_text(out: list[str], doc: Document) -> None:
                 out.append(_leaf("        ", "p", doc.abstract))
                 out.append("      </abstract>\n")
             out.extend(_fragment_text("      ", source) for source in extra.kept.get(name, ()))
-        out.append("    </body.head>\n")
+        if len(out) == opening + 1:  # attributes only: an empty element, as lxml writes it
+            out[opening] = out[opening][: -len(">\n")] + "/>\n"
+        else:
+            out.append("    </body.head>\n")
     if doc.blocks:
         out.append("    <body.content>\n")
         for block in doc.blocks:
