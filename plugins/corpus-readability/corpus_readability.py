@@ -21,9 +21,9 @@ A word is what Flesch counted: a whitespace-separated token with a letter or dig
 without the punctuation around it, so "anti-war", "3,000", "U.S." and "and/or" are one word
 each and a dash between spaces is none. A sentence ends at . ! or ? (possibly followed by a
 closing quote or bracket) when white space and a capital, digit or opening quote follow, or at
-the end of its paragraph: sentences never cross a paragraph. Syllables are counted with an English spelling rule, so
-``flesch_reading_ease`` is ``null`` for text that is not mostly in the Latin alphabet or whose
-``language`` is set to something other than English.
+the end of its paragraph: sentences never cross a paragraph. Syllables are counted with an
+English spelling rule, so ``flesch_reading_ease`` is ``null`` for text that is not mostly in the
+Latin alphabet or whose ``language`` is set to something other than English.
 """
 
 from __future__ import annotations
