@@ -374,6 +374,7 @@ _TEXT = st.lists(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(texts=st.lists(_TEXT, min_size=1, max_size=3))
+@example(texts=["The cat. [A", "Yes? Él ", "cat.\nThe"])  # sentence ends just before the end
 def test_readability_fast_analysis_equals_splitting_then_counting(example_modules, texts):
     """The fast scan (sentence ends, then a per-token cache) agrees with the plain definition."""
     readability = example_modules["readability"]

@@ -169,13 +169,16 @@ def _analysis(blocks: tuple[tuple[str, int | None], ...]) -> tuple[list[tuple], 
     """Sentences as (line, block index, word count), and the syllables of all words.
 
     This is the plugin's hot path, so the work per word is done by C code: one split of each
-    paragraph at its sentence ends, then ``str.split`` and the per-token cache (0 syllables
+    paragraph at its sentence ends (skipped when no end mark precedes its last character, as
+    in most paragraphs of news), then ``str.split`` and the per-token cache (0 syllables
     marks a token that is no word). Cached: ``enrich`` and ``validate`` see the same text.
     """
     found: list[tuple[int | None, int, int]] = []
     n_syllables = 0
     for index, (text, line) in enumerate(blocks):
-        for sentence in _SENTENCE_STOP_RE.split(text):
+        head = text.rstrip()[:-1]  # an end mark that splits has more text after it
+        one = "." not in head and "!" not in head and "?" not in head
+        for sentence in (text,) if one else _SENTENCE_STOP_RE.split(text):
             counts = list(map(_SYLLABLES.__getitem__, sentence.split()))
             n_words = len(counts) - counts.count(0)
             if n_words:
