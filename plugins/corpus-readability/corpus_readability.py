@@ -165,36 +165,36 @@ def _english(document: Document) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _analysis(blocks: tuple[tuple[str, int | None], ...]) -> tuple[list[tuple], int]:
-    """Sentences as (line, block index, word count), and the syllables of all words.
+def _analysis(texts: tuple[str, ...]) -> tuple[list[tuple[int, int]], int]:
+    """Sentences as (paragraph index, word count), and the syllables of all words.
 
     This is the plugin's hot path, so the work per word is done by C code: one split of each
     paragraph at its sentence ends (skipped when no end mark precedes its last character, as
     in most paragraphs of news), then ``str.split`` and the per-token cache (0 syllables
     marks a token that is no word). Cached: ``enrich`` and ``validate`` see the same text.
     """
-    found: list[tuple[int | None, int, int]] = []
+    found: list[tuple[int, int]] = []
     n_syllables = 0
-    for index, (text, line) in enumerate(blocks):
+    for index, text in enumerate(texts):
         head = text.rstrip()[:-1]  # an end mark that splits has more text after it
         one = "." not in head and "!" not in head and "?" not in head
         for sentence in (text,) if one else _SENTENCE_STOP_RE.split(text):
             counts = list(map(_SYLLABLES.__getitem__, sentence.split()))
             n_words = len(counts) - counts.count(0)
             if n_words:
-                found.append((line, index, n_words))
+                found.append((index, n_words))
                 n_syllables += sum(counts)
     return found, n_syllables
 
 
-def _analyse(document: Document) -> tuple[list[tuple], int]:
-    return _analysis(tuple((b.text, b.line_start) for b in document.blocks))
+def _analyse(document: Document) -> tuple[list[tuple[int, int]], int]:
+    return _analysis(tuple(b.text for b in document.blocks))
 
 
 def measure(document: Document, words_per_minute: int = DEFAULTS["words_per_minute"]) -> dict:
     """The readability figures of a document's body (JSON-safe)."""
     found, n_syllables = _analyse(document)
-    lengths = [count for _, _, count in found]
+    lengths = [count for _, count in found]
     n_words = sum(lengths)
     score: float | None = flesch_reading_ease(n_words, len(lengths), n_syllables)
     if not _english(document) or not _mostly_latin(document.body_text):
@@ -212,13 +212,14 @@ def measure(document: Document, words_per_minute: int = DEFAULTS["words_per_minu
 def long_sentences(document: Document, limit: int) -> Iterator[tuple[int | None, str, int]]:
     """``(line, sentence, word count)`` of every sentence with more than ``limit`` words."""
     found = _analyse(document)[0]
-    if not any(count > limit for _, _, count in found):
+    if not any(count > limit for _, count in found):
         return  # the usual case: no sentence text is needed
     ordinal: dict[int, int] = {}
-    for line, index, count in found:
+    for index, count in found:
         number = ordinal[index] = ordinal.get(index, -1) + 1
         if count > limit:
-            yield line, sentences(document.blocks[index].text)[number], count
+            block = document.blocks[index]
+            yield block.line_start, sentences(block.text)[number], count
 
 
 @hookimpl
