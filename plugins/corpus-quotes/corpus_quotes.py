@@ -193,6 +193,8 @@ def analyse(document: Document) -> tuple[list[Quote], list[Mention]]:
     mentions: list[Mention] = []
     for index, block in enumerate(document.blocks):
         text = block.text
+        if not known and text[1:].islower() and '"' not in text and "“" not in text:
+            continue  # most paragraphs: no quotation, no name (see find_quotes, find_people)
         spans = list(find_quotes(text))
         block_mentions = [
             Mention(index, s, e, name)
