@@ -363,6 +363,7 @@ def test_installed_plugin_command_and_disabling(plugin_venv: Path, tmp_path: Pat
 _TEXT = st.lists(
     st.sampled_from(
         ["The", "cat", "U.S.", "don't", "co-op", "3.5", "“Yes.”", "(no)", "—", "Él", "[A"]
+        + ["3,000", "and/or", "_", "—x—", "’90s"]
     )
     | st.sampled_from([" ", "  ", ". ", "! ", "? ", ".” ", "\n", ", ", "?! ", ".) ", ".’ ", "] "]),
     max_size=40,
@@ -373,17 +374,18 @@ _TEXT = st.lists(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(texts=st.lists(_TEXT, min_size=1, max_size=3))
+@example(texts=["The cat. [A", "Yes? Él ", "cat.\nThe"])  # sentence ends just before the end
 def test_readability_fast_analysis_equals_splitting_then_counting(example_modules, texts):
-    """The fast scan (sentence ends, then words per sentence) agrees with the plain definition."""
+    """The fast scan (sentence ends, then a per-token cache) agrees with the plain definition."""
     readability = example_modules["readability"]
-    blocks = tuple((text, n) for n, text in enumerate(texts))
-    found, all_words = readability._analysis.__wrapped__(blocks)
+    found, n_syllables = readability._analysis.__wrapped__(tuple(texts))
     expected = [
         (n, len(readability.words(s))) for n, text in enumerate(texts)
         for s in readability.sentences(text)
     ]  # fmt: skip
-    assert [(line, count) for line, _, count in found] == expected
-    assert all_words == [w for text in texts for w in readability.words(text)]
+    assert found == expected
+    every = [w for text in texts for w in readability.words(text)]
+    assert n_syllables == sum(readability.syllables(w) for w in every)
 
 
 @settings(
@@ -401,6 +403,7 @@ def test_readability_syllable_cache_equals_counting_each_word(example_modules, t
     for word in ("one", "seven", "eleven", "seventeen"):
         assert cache[word] == readability.syllables(word)
         assert len(cache) <= 3
+    assert cache["“seven,”"] == 2 and cache["—"] == 0  # a token's word; 0: no word at all
 
 
 def _people_reference(quotes, text, known):
@@ -435,7 +438,7 @@ def _people_reference(quotes, text, known):
 _NAMES_TEXT = st.lists(
     st.sampled_from(
         ["Vladimir", "Putin", "Mr", "The", "Kremlin", "Anna", "Smith", "McDonald", "Jean-Luc",
-         "said", "he", "met", ", a", "Friday", "Former", "Olaf", "Scholz"]
+         "said", "he", "met", ", a", "Friday", "Former", "Olaf", "Scholz", "Émile", "×Ab"]
     )
     | st.sampled_from([" ", " ", ". ", ", ", "\u00a0", "-"]),
     max_size=30,
@@ -447,6 +450,7 @@ _NAMES_TEXT = st.lists(
 )
 @given(texts=st.lists(_NAMES_TEXT, min_size=1, max_size=3))
 @example(texts=["Vladimir Putin, a former spy. Then Putin said", "Putin met Mr Smith. Smith"])
+@example(texts=["he met Émile Zola, a writer", "Zola said"])
 def test_quotes_fast_people_scan_equals_the_plain_one(example_modules, texts):
     quotes = example_modules["quotes"]
     fast_known: dict[str, str] = {}

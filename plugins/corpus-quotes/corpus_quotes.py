@@ -36,7 +36,7 @@ _OPEN = '“"'
 _CLOSE = '”"'
 _QUOTE_RE = re.compile(r"(?<!\w)[“\"](?P<body>[^“”\"\n]+?)(?:[”\"](?!\w)|$)")
 
-_WORD = r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[-’'][A-Za-zß-ÿ]+)*"
+_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-ÿ]+(?:[-’'][A-Za-zß-ÿ]+)*"
 _RUN_RE = re.compile(rf"{_WORD}(?:[ \u00a0]+{_WORD})*")
 _MULTI_RUN_RE = re.compile(rf"{_WORD}(?:[ \u00a0]+{_WORD})+")
 _WORD_RE = re.compile(_WORD)
@@ -129,6 +129,8 @@ def find_people(text: str, known: dict[str, str] | None = None) -> Iterator[tupl
     Putin" is the same person; new names are added to it.
     """
     known = {} if known is None else known
+    if not known and text[1:].islower():
+        return  # one capital letter at most: no name of two words (a cheap test, no regex)
     pos = 0
     while True:
         # Until a full name is known, one capitalised word cannot be a person: look only for
@@ -191,6 +193,8 @@ def analyse(document: Document) -> tuple[list[Quote], list[Mention]]:
     mentions: list[Mention] = []
     for index, block in enumerate(document.blocks):
         text = block.text
+        if not known and text[1:].islower() and '"' not in text and "“" not in text:
+            continue  # most paragraphs: no quotation, no name (see find_quotes, find_people)
         spans = list(find_quotes(text))
         block_mentions = [
             Mention(index, s, e, name)

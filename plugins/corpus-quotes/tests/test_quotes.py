@@ -174,3 +174,9 @@ def test_annotation_is_not_shared_with_the_input_document() -> None:
     result = quotes_document(base)
     assert set(result.annotations) == {"other", "quotes"}
     assert set(base.annotations) == {"other"}
+
+
+def test_a_paragraph_with_one_capital_is_read_once_a_name_is_known() -> None:
+    paragraphs = ("Putin spoke.", "Vladimir Putin, a former spy, spoke.", "Putin left.")
+    _, mentions = analyse(doc(*paragraphs))
+    assert [(m.block, m.name) for m in mentions] == [(1, "Vladimir Putin"), (2, "Vladimir Putin")]

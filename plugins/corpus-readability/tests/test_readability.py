@@ -67,6 +67,13 @@ def test_words_keep_inner_apostrophes_and_hyphens() -> None:
     assert words("Russia’s anti-war e-mail, 2022.") == ["Russia’s", "anti-war", "e-mail", "2022"]
 
 
+def test_words_are_whitespace_separated_tokens_with_a_letter_or_digit() -> None:
+    text = "“Yes,” 3,000 and/or U.S. troops — (48%) left…"
+    assert words(text) == ["Yes", "3,000", "and/or", "U.S", "troops", "48", "left"]
+    figures = measure(doc(text))
+    assert (figures["words"], figures["sentences"]) == (7, 1)
+
+
 def test_long_sentence_warning_with_default_limit() -> None:
     result = run_pipeline(ARTICLE, PLUGIN)
     long = [f for f in result.findings if f.code == "READABILITY_LONG_SENTENCE"]
