@@ -19,7 +19,6 @@ import signal
 import sys
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from .errors import ConfigError, CorpusError, OutputError
 from .executors import get_executor
 from .listing import InputFile, iter_inputs
 from .model import Finding, Severity
+from .ordered import in_input_order
 from .outputs import OutputWriter, discard_staged, quarantine_file, temp_prefix
 from .pipeline import (
     DEFAULT_MAX_FILE_SIZE,
@@ -452,60 +452,33 @@ def _results(
         writer.extensions if writer else None,
     )
     with WorkerPool(ctx, options.jobs, _worker_batch, _worker_init, initargs) as pool:
-        # A bounded window of batches in flight keeps memory flat and the order of inputs;
-        # items decided here (skips, listing problems) wait in the window in their place.
-        window: deque[Any] = deque()
-        batch: list[InputFile] = []
 
-        def flush() -> None:
-            if batch:
-                window.append((list(batch), pool.submit(list(batch))))
-                batch.clear()
-
-        def drain_one() -> Iterator[tuple[InputFile, FileResult, bool]]:
-            entry = window.popleft()
-            if len(entry) == 3:
-                yield entry
-                return
-            items, ticket = entry
+        def collect(items: list[InputFile], ticket: Any) -> list[FileResult]:
             try:
-                results = pool.result(ticket)
+                return pool.result(ticket)
             except WorkerDied:
                 if writer is not None:
                     writer.worker_died()
-                results = _one_by_one(pool, items)
+                return _one_by_one(pool, items)
             except WorkerError:  # a bug outside the per-file guard: find the file it hit
-                results = _one_by_one(pool, items)
-            for index, (item, result) in enumerate(zip(items, results, strict=True)):
-                try:
-                    yield item, result, False
-                except GeneratorExit:  # stopped inside this batch: drop the rest's stages
-                    for rest in results[index + 1 :]:
-                        discard_staged(rest)
-                    raise
+                return _one_by_one(pool, items)
 
-        try:
-            for item in pending:
-                if isinstance(item, tuple):
-                    flush()
-                    window.append(item)
-                else:
-                    batch.append(item)
-                    if len(batch) >= BATCH_SIZE:
-                        flush()
-                while len(window) > options.jobs * 4:
-                    yield from drain_one()
-            flush()
-            while window:
-                yield from drain_one()
-            pool.close()
-        finally:
+        def stopped(tickets: list[Any]) -> None:
             # Stopped early (interrupt, fail-fast): let in-flight work finish, drop its stages.
-            for entry in window:
-                if len(entry) == 2:
-                    with contextlib.suppress(WorkerDied):
-                        for result in pool.result(entry[1]):
-                            discard_staged(result)
+            for ticket in tickets:
+                with contextlib.suppress(WorkerDied):
+                    for result in pool.result(ticket):
+                        discard_staged(result)
+
+        yield from in_input_order(
+            pending,
+            batch_size=BATCH_SIZE,
+            submit=pool.submit,
+            collect=collect,
+            full=lambda _batches, length: length > options.jobs * 4,
+            stopped=stopped,
+        )
+        pool.close()
 
 
 def _one_by_one(pool: WorkerPool, items: list[InputFile]) -> list[FileResult]:

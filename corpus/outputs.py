@@ -322,20 +322,29 @@ class OutputWriter:
         self._check_name(target)
         return target
 
-    def stage(self, result: FileResult) -> FileResult:
-        """Write outputs to temporary files next to their targets; keep their paths."""
+    def stage(self, result: FileResult, *, into: tuple[str, str] | None = None) -> FileResult:
+        """Write outputs to temporary files next to their targets; keep their paths.
+
+        ``into`` is ``(folder, stem)``: stage in that folder as ``<stem>-<format>`` instead,
+        overwriting what is there (shards on other executors, whose reruns must be idempotent).
+        The folder is not made here: once the driver removed it (an interrupt), writing fails
+        instead of leaving a file behind.
+        """
         key = result.document_key
         if not result.outputs or key is None:
             return result
         staged: dict[str, str] = {}
         try:
             for fmt in result.outputs:
-                self.prepare(key, fmt)
+                self.prepare(key, fmt)  # the driver's rename needs the target's folder too
             for fmt, data in result.outputs.items():
-                folder = os.path.dirname(self.target(key, fmt))
-                tmp = os.path.join(folder, f"{temp_prefix()}{next(_tmp_ids)}")
+                if into is None:
+                    folder = os.path.dirname(self.target(key, fmt))
+                    tmp = os.path.join(folder, f"{temp_prefix()}{next(_tmp_ids)}")
+                else:
+                    tmp = os.path.join(into[0], f"{into[1]}-{fmt}")
                 staged[fmt] = tmp
-                write_file(tmp, data, exclusive=True)
+                write_file(tmp, data, exclusive=into is None)
         except (CorpusError, OSError) as exc:
             for tmp in staged.values():
                 unlink_quietly(tmp)

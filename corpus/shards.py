@@ -12,18 +12,15 @@ import os
 import shutil
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import attrs
-
 from .config import Config
-from .errors import CorpusError
 from .executors import SHARDS_PER_WORKER, ShardLost, ShardTask, get_executor
 from .listing import InputFile
 from .model import Finding, Severity
-from .outputs import TMP_PREFIX, OutputWriter, write_file
+from .ordered import in_input_order
+from .outputs import TMP_PREFIX, OutputWriter
 from .pipeline import STATUS_REJECTED, FileResult, process_data, process_path
 from .plugins import Plugins
 
@@ -69,7 +66,7 @@ def process_shard(task: ShardTask, items: list[InputFile]) -> list[FileResult]:
         else:
             result = process_path(item.path, item.rel, max_file_size=task.max_file_size, **common)
         if writer is not None and task.stage_dir is not None:
-            result = stage(writer, task.stage_dir, item, result)
+            result = writer.stage(result, into=(task.stage_dir, stage_name(item)))
         results.append(result if task.keep_documents else result.slim())
     return results
 
@@ -79,42 +76,6 @@ def stage_name(item: InputFile) -> str:
     # Records of one archive share its path: their offset tells them apart.
     name = item.path if item.offset is None else f"{item.path}#{item.offset}"
     return hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
-
-
-def stage(writer: OutputWriter, stage_dir: str, item: InputFile, result: FileResult) -> FileResult:
-    """Write a result's outputs into the run's stage folder; the driver renames them."""
-    key = result.document_key
-    if not result.outputs or key is None:
-        return result
-    staged: dict[str, str] = {}
-    try:
-        for fmt in result.outputs:
-            # The driver's rename needs the target's folder, made and checked here as the
-            # local pool's workers do (a key escaping -o, a link inside it, a long name).
-            writer.prepare(key, fmt)
-        for fmt, data in result.outputs.items():
-            tmp = os.path.join(stage_dir, f"{stage_name(item)}-{fmt}")
-            # The stage folder is not made here: once the driver removed it (an interrupt),
-            # writing fails instead of leaving a file behind.
-            staged[fmt] = tmp
-            write_file(tmp, data, exclusive=False)
-    except (CorpusError, OSError) as exc:
-        for tmp in staged.values():
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        if isinstance(exc, CorpusError):
-            finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
-        else:
-            finding = Finding(
-                "OUTPUT_UNWRITABLE",
-                Severity.ERROR,
-                f"cannot write output: {exc.strerror or exc}; check the output folder",
-                path=result.path,
-            )
-        return attrs.evolve(
-            result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
-        )
-    return result.with_outputs(staged)
 
 
 # -- the driver side -----------------------------------------------------------------------
@@ -237,54 +198,22 @@ class _LazySession:
 
 
 def _drive(session: Any, pending: Iterator[Any], task: ShardTask) -> Iterator[Any]:
-    window: deque[Any] = deque()
-    shard: list[InputFile] = []
-    flying = [0]  # shards in the window
-
-    def flush() -> None:
-        if shard:
-            window.append((list(shard), session.submit(task, list(shard))))
-            flying[0] += 1
-            shard.clear()
-
-    def drain_one() -> Iterator[Any]:
-        entry = window.popleft()
-        if len(entry) == 3:
-            yield entry
-            return
-        flying[0] -= 1
-        items, handle = entry
+    def collect(items: list[InputFile], handle: Any) -> list[FileResult]:
         try:
-            results = session.result(handle)
+            return session.result(handle)
         except ShardLost:
-            results = _one_by_one(session, task, items)
-        for index, (item, result) in enumerate(zip(items, results, strict=True)):
-            try:
-                yield item, result, False
-            except GeneratorExit:
-                _discard(results[index + 1 :])
-                raise
+            return _one_by_one(session, task, items)
 
-    try:
-        for item in pending:
-            if isinstance(item, tuple):
-                flush()
-                window.append(item)
-            else:
-                shard.append(item)
-                if len(shard) >= SHARD_SIZE:
-                    flush()
-            while flying[0] > session.slots or len(window) > session.slots * SHARD_SIZE:
-                yield from drain_one()
-        flush()
-        while window:
-            yield from drain_one()
-    finally:
-        # Stopped early (interrupt, fail-fast): cancel what is in flight; the stage folder,
-        # removed by the caller, takes whatever the cancelled shards had staged.
-        handles = [entry[1] for entry in window if len(entry) == 2]
-        if handles:
-            session.cancel(handles)
+    # Stopped early (interrupt, fail-fast): cancel what is in flight; the stage folder,
+    # removed by the caller, takes whatever the cancelled shards had staged.
+    yield from in_input_order(
+        pending,
+        batch_size=SHARD_SIZE,
+        submit=lambda shard: session.submit(task, shard),
+        collect=collect,
+        full=lambda shards, length: shards > session.slots or length > session.slots * SHARD_SIZE,
+        stopped=session.cancel,
+    )
 
 
 def _one_by_one(session: Any, task: ShardTask, items: list[InputFile]) -> list[FileResult]:
@@ -323,13 +252,6 @@ def _one_by_one(session: Any, task: ShardTask, items: list[InputFile]) -> list[F
             result = FileResult(item.rel, STATUS_REJECTED, [finding])
         results.append(result)
     return results
-
-
-def _discard(results: list[FileResult]) -> None:
-    for result in results:
-        for tmp in result.staged.values():
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def _remove_stage_dir(path: str) -> None:
