@@ -38,6 +38,7 @@ from .pipeline import (
     STATUS_REJECTED,
     STATUS_SKIPPED,
     FileResult,
+    lost_in_worker,
     process_data,
     process_path,
     read_file_bytes,
@@ -492,24 +493,9 @@ def _one_by_one(pool: WorkerPool, items: list[InputFile]) -> list[FileResult]:
         try:
             (result,) = pool.result(pool.submit([item]))
         except WorkerDied as died:
-            finding = Finding(
-                "WORKER_DIED",
-                Severity.ERROR,
-                f"the worker process reading this file died ({died.how}), twice, the second "
-                "time with this file alone; the system may have run out of memory: check the "
-                "file's size, or run it with --jobs 1",
-                path=item.rel,
-            )
-            result = FileResult(item.rel, STATUS_REJECTED, [finding])
+            result = lost_in_worker(item.rel, died.how, died=True)
         except WorkerError as error:
-            finding = Finding(
-                "INTERNAL_ERROR",
-                Severity.ERROR,
-                f"internal error in a worker process ({error}); this is a bug in corpus or a "
-                "plugin: please report it with this file",
-                path=item.rel,
-            )
-            result = FileResult(item.rel, STATUS_REJECTED, [finding])
+            result = lost_in_worker(item.rel, error, died=False)
         results.append(result)
     return results
 

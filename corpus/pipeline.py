@@ -401,3 +401,27 @@ def process_path(
         plugin_timeout=plugin_timeout,
         reader=reader,
     )
+
+
+def lost_in_worker(path: str, why: object, *, died: bool) -> FileResult:
+    """The result of a file that was lost with a worker even when run alone: the worker died
+    (``WORKER_DIED``) or raised outside the per-file guard (``INTERNAL_ERROR``). Shared by the
+    local pool and the shard executors, so both say the same."""
+    if died:
+        finding = Finding(
+            "WORKER_DIED",
+            Severity.ERROR,
+            f"the worker process reading this file died ({why}), again with this file alone; "
+            "the system may have run out of memory: check the file's size, or run it with "
+            "--jobs 1",
+            path=path,
+        )
+    else:
+        finding = Finding(
+            "INTERNAL_ERROR",
+            Severity.ERROR,
+            f"internal error in a worker process ({why}); this is a bug in corpus or a plugin: "
+            "please report it with this file",
+            path=path,
+        )
+    return FileResult(path, STATUS_REJECTED, [finding])

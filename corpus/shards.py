@@ -18,10 +18,9 @@ from typing import Any
 from .config import Config
 from .executors import SHARDS_PER_WORKER, ShardLost, ShardTask, get_executor
 from .listing import InputFile
-from .model import Finding, Severity
 from .ordered import in_input_order
 from .outputs import TMP_PREFIX, OutputWriter
-from .pipeline import STATUS_REJECTED, FileResult, process_data, process_path
+from .pipeline import FileResult, lost_in_worker, process_data, process_path
 from .plugins import Plugins
 
 #: Files per shard: large enough that scheduling costs little next to the work (about a
@@ -232,24 +231,7 @@ def _one_by_one(session: Any, task: ShardTask, items: list[InputFile]) -> list[F
                 # the file is blamed only when it is lost a second time, alone.
                 (result,) = session.result(session.submit(task, [item]))
         except ShardLost as lost:
-            if lost.died:
-                finding = Finding(
-                    "WORKER_DIED",
-                    Severity.ERROR,
-                    f"the worker process reading this file died ({lost}), again with this "
-                    "file alone; the system may have run out of memory: check the file's "
-                    "size, or run it with --jobs 1",
-                    path=item.rel,
-                )
-            else:
-                finding = Finding(
-                    "INTERNAL_ERROR",
-                    Severity.ERROR,
-                    f"internal error in a worker process ({lost}); this is a bug in corpus or "
-                    "a plugin: please report it with this file",
-                    path=item.rel,
-                )
-            result = FileResult(item.rel, STATUS_REJECTED, [finding])
+            result = lost_in_worker(item.rel, lost, died=lost.died)
         results.append(result)
     return results
 

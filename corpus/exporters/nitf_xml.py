@@ -1024,19 +1024,24 @@ def _fragment_text(indent: str, element: etree._Element) -> str:
     return indent + etree.tostring(element, encoding="unicode", with_tail=False) + "\n"
 
 
+def _has_head(doc: Document, extra: BodyHead) -> bool:
+    """Whether ``body.head`` is written: both writers decide it the same way."""
+    return bool(
+        doc.title
+        or doc.byline is not None
+        or doc.dateline is not None
+        or doc.abstract is not None
+        or extra
+    )
+
+
 def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
     attrib = {}
     if doc.language and _LANGUAGE_TAG.match(doc.language):
         attrib[_XML_LANG] = doc.language
     body = etree.SubElement(root, _T["body"], attrib)
     extra = body_head(doc)
-    if (
-        doc.title
-        or doc.byline is not None
-        or doc.dateline is not None
-        or doc.abstract is not None
-        or extra
-    ):
+    if _has_head(doc, extra):
         head = etree.SubElement(body, _T["body.head"], extra.attributes)
         for name, _ in BODY_HEAD_ORDER:
             if name == "hedline" and extra.hedline is not None:
@@ -1284,13 +1289,7 @@ def _body_text(out: list[str], doc: Document) -> None:
     else:
         out.append("  <body>\n")
     extra = body_head(doc)
-    if (
-        doc.title
-        or doc.byline is not None
-        or doc.dateline is not None
-        or doc.abstract is not None
-        or extra
-    ):
+    if _has_head(doc, extra):
         opening = len(out)
         out.append(f"    <body.head{_attributes_text(extra.attributes)}>\n")
         for name, _ in BODY_HEAD_ORDER:

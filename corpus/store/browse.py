@@ -24,7 +24,7 @@ import attrs
 from ..errors import StoreError
 from ..model import Finding
 from .records import DocumentInfo, VersionInfo, findings_from_json
-from .schema import APPLICATION_ID, SCHEMA_VERSION, user_tables
+from .schema import APPLICATION_ID, SCHEMA_VERSION, newer_schema, user_tables
 from .store import CHECK_ADVICE, REQUIRED_TABLES, Store, register_dictionaries
 
 _VERSION_COLUMNS = (
@@ -95,11 +95,7 @@ def check_readable(conn: sqlite3.Connection, path: str) -> None:
             code="STORE_SCHEMA",
         )
     if found > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has store schema version {found}, newer than this corpus knows "
-            f"({SCHEMA_VERSION}); upgrade newscorpus to read it",
-            code="STORE_SCHEMA",
-        )
+        raise newer_schema(path, found)
     if found < SCHEMA_VERSION:
         raise StoreError(
             f"{path} has store schema version {found}; this corpus reads {SCHEMA_VERSION}. "

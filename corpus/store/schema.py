@@ -289,6 +289,15 @@ def _versions(conn: sqlite3.Connection) -> tuple[int, int]:
     )
 
 
+def newer_schema(path: str, found: int) -> StoreError:
+    """The error for a store written by a newer corpus (whoever opens it, however)."""
+    return StoreError(
+        f"{path} has store schema version {found}, newer than this corpus knows "
+        f"({SCHEMA_VERSION}); upgrade newscorpus to read it",
+        code="STORE_SCHEMA",
+    )
+
+
 def migrate(conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION) -> int:
     """Bring the store at ``path`` up to schema ``target``; returns the version found.
 
@@ -316,11 +325,7 @@ def migrate(conn: sqlite3.Connection, path: str, *, target: int = SCHEMA_VERSION
                 code="STORE_SCHEMA",
             )
         if found > SCHEMA_VERSION:
-            raise StoreError(
-                f"{path} has store schema version {found}, newer than this corpus knows "
-                f"({SCHEMA_VERSION}); upgrade newscorpus to read it",
-                code="STORE_SCHEMA",
-            )
+            raise newer_schema(path, found)
         if found < 0 or (found == 0 and app_id == APPLICATION_ID):
             raise StoreError(
                 f"{path} is damaged: its schema version record is {found}, which no corpus "
