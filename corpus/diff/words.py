@@ -351,7 +351,7 @@ def _regions(a: list[str], b: list[str]) -> list[list[int]]:
     aw = [a[k] for k in ai]
     bw = [b[k] for k in bi]
     pairs: list[tuple[int, int]] = [(-1, -1)]
-    for i, j, n in _matching_blocks(aw, bw):
+    for i, j, n in _shift_blocks(aw, bw, _matching_blocks(aw, bw)):
         pairs += [(ai[i + t], bi[j + t]) for t in range(n)]
     pairs.append((len(a), len(b)))
     out = []
@@ -385,6 +385,62 @@ def _split_cosmetic(a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: i
     if i2 > pa or j2 > pb:
         out.append([pa, i2, pb, j2])
     return out
+
+
+def _shift_blocks(
+    a: list[str], b: list[str], blocks: list[tuple[int, int, int]]
+) -> list[tuple[int, int, int]]:
+    """Drop a kept run that an insertion or deletion beside it repeats, joining two edits.
+
+    "involution [MATH] , a set of [MATH] suffices" gained from "[MATH] suffice": the LCS may
+    keep the first "[MATH]" and report two insertions, or keep the second and report one;
+    both keep as much. Where an insertion (or deletion) ends with the kept run before it, and
+    another change stands before that run, the run is kept at the end of the insertion instead
+    and the two changes become one (diff-match-patch's ``cleanupMerge`` shift); the same to the
+    right. The common subsequence keeps its length.
+    """
+    out = [list(m) for m in blocks if m[2]]
+    changed = True
+    while changed:
+        changed = False
+        for k in range(len(out)):
+            i, j, n = out[k]
+            pi, pj, pn = out[k - 1] if k else (0, 0, 0)
+            edit_before = i > pi + pn or j > pj + pn
+            if k + 1 < len(out):
+                qi, qj, qn = out[k + 1]
+            else:
+                qi, qj, qn = len(a), len(b), 0
+            edit_after = qi > i + n or qj > j + n
+            if edit_before and edit_after and (qi == i + n or qj == j + n):
+                # A pure insertion (or deletion) after the run: does it end with the run?
+                if qi == i + n and qj - (j + n) >= n and b[qj - n : qj] == b[j : j + n]:
+                    out[k] = [i, qj - n, n]
+                elif qj == j + n and qi - (i + n) >= n and a[qi - n : qi] == a[i : i + n]:
+                    out[k] = [qi - n, j, n]
+                else:
+                    continue
+                if k + 1 < len(out) and out[k][0] + n == qi and out[k][1] + n == qj:
+                    out[k][2] += qn
+                    del out[k + 1]
+                changed = True
+                break
+            if edit_before and edit_after and (i == pi + pn or j == pj + pn):
+                # A pure insertion (or deletion) before the run: does it start with the run?
+                if i == pi + pn and j - (pj + pn) >= n and b[pj + pn : pj + pn + n] == b[j : j + n]:
+                    out[k] = [i, pj + pn, n]
+                elif (
+                    j == pj + pn and i - (pi + pn) >= n and a[pi + pn : pi + pn + n] == a[i : i + n]
+                ):
+                    out[k] = [pi + pn, j, n]
+                else:
+                    continue
+                if k and pi + pn == out[k][0] and pj + pn == out[k][1]:
+                    out[k - 1][2] += n
+                    del out[k]
+                changed = True
+                break
+    return [tuple(m) for m in out]  # type: ignore[misc]
 
 
 def _matching_blocks(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
