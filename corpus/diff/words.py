@@ -460,47 +460,43 @@ def _shift_blocks(
     right. The common subsequence keeps its length.
     """
     out = [list(m) for m in blocks if m[2]]
-    changed = True
-    while changed:
-        changed = False
-        for k in range(len(out)):
-            i, j, n = out[k]
-            pi, pj, pn = out[k - 1] if k else (0, 0, 0)
-            edit_before = i > pi + pn or j > pj + pn
-            if k + 1 < len(out):
-                qi, qj, qn = out[k + 1]
-            else:
-                qi, qj, qn = len(a), len(b), 0
-            edit_after = qi > i + n or qj > j + n
-            if edit_before and edit_after and (qi == i + n or qj == j + n):
-                # A pure insertion (or deletion) after the run: does it end with the run?
-                if qi == i + n and qj - (j + n) >= n and b[qj - n : qj] == b[j : j + n]:
-                    out[k] = [i, qj - n, n]
-                elif qj == j + n and qi - (i + n) >= n and a[qi - n : qi] == a[i : i + n]:
-                    out[k] = [qi - n, j, n]
-                else:
-                    continue
-                if k + 1 < len(out) and out[k][0] + n == qi and out[k][1] + n == qj:
-                    out[k][2] += qn
-                    del out[k + 1]
-                changed = True
-                break
-            if edit_before and edit_after and (i == pi + pn or j == pj + pn):
-                # A pure insertion (or deletion) before the run: does it start with the run?
-                if i == pi + pn and j - (pj + pn) >= n and b[pj + pn : pj + pn + n] == b[j : j + n]:
-                    out[k] = [i, pj + pn, n]
-                elif (
-                    j == pj + pn and i - (pi + pn) >= n and a[pi + pn : pi + pn + n] == a[i : i + n]
-                ):
-                    out[k] = [pi + pn, j, n]
-                else:
-                    continue
-                if k and pi + pn == out[k][0] and pj + pn == out[k][1]:
-                    out[k - 1][2] += n
-                    del out[k]
-                changed = True
-                break
+    k = 0
+    while k < len(out):
+        if _shift_one(a, b, out, k):
+            k = max(k - 1, 0)  # the run joined a neighbour: look again from the one before
+        else:
+            k += 1
     return [tuple(m) for m in out]  # type: ignore[misc]
+
+
+def _shift_one(a: list[str], b: list[str], out: list[list[int]], k: int) -> bool:
+    """Shift the kept run ``out[k]`` across the pure insertion or deletion beside it, if it can
+    (see :func:`_shift_blocks`); True when ``out`` changed."""
+    i, j, n = out[k]
+    pi, pj, pn = out[k - 1] if k else (0, 0, 0)
+    qi, qj, qn = out[k + 1] if k + 1 < len(out) else (len(a), len(b), 0)
+    if not (i > pi + pn or j > pj + pn) or not (qi > i + n or qj > j + n):
+        return False  # no change on one side of the run: nothing to join
+    # A pure insertion (or deletion) after the run that ends with the run.
+    if qi == i + n and qj - (j + n) >= n and b[qj - n : qj] == b[j : j + n]:
+        out[k] = [i, qj - n, n]
+    elif qj == j + n and qi - (i + n) >= n and a[qi - n : qi] == a[i : i + n]:
+        out[k] = [qi - n, j, n]
+    # A pure insertion (or deletion) before the run that starts with the run.
+    elif i == pi + pn and j - (pj + pn) >= n and b[pj + pn : pj + pn + n] == b[j : j + n]:
+        out[k] = [i, pj + pn, n]
+    elif j == pj + pn and i - (pi + pn) >= n and a[pi + pn : pi + pn + n] == a[i : i + n]:
+        out[k] = [pi + pn, j, n]
+    else:
+        return False
+    i, j, n = out[k]
+    if k + 1 < len(out) and i + n == qi and j + n == qj:
+        out[k][2] += qn
+        del out[k + 1]
+    elif k and pi + pn == i and pj + pn == j:
+        out[k - 1][2] += n
+        del out[k]
+    return True
 
 
 def _matching_blocks(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
