@@ -20,7 +20,7 @@ from .model import (
     SentenceOp,
     WordChange,
 )
-from .similarity import survives, word_similarity, words
+from .similarity import PLACE_FLOOR, survives, word_similarity, words
 from .text import WORD, fingerprint, is_cosmetic, sentence_bounds, tokens
 
 
@@ -567,8 +567,12 @@ def align_sentences(
             for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 out.append(_pair(old, new, ob[i], nb[j], 1.0, whole_below))
             continue
+        # One old and one new sentence between unchanged ones stand in the same place: they
+        # pair at a lower similarity, as paragraphs do.
+        lone = i2 - i1 == 1 and j2 - j1 == 1
+        threshold = min(sentence_threshold, PLACE_FLOOR) if lone else sentence_threshold
         pairs = _pair_in_order(
-            [old[s:e] for s, e in ob[i1:i2]], [new[s:e] for s, e in nb[j1:j2]], sentence_threshold
+            [old[s:e] for s, e in ob[i1:i2]], [new[s:e] for s, e in nb[j1:j2]], threshold
         )
         if i2 > i1 and j2 > j1 and len(pairs) < max(i2 - i1, j2 - j1):
             # Sentences left unpaired beside others: a rewrite, or cuts that differ ("Fig. 3"
