@@ -231,8 +231,12 @@ def _best_move(
         if moved:
             continue
         toks = [k for k in range(r[0], r[1]) if not a[k].isspace()]
+        # A word on both sides of one change was recased there ("Assumption" -> "the
+        # assumption"), not moved: it does not start a moved phrase.
+        here = {b[k].casefold() for k in range(r[2], r[3])} if r[2] < r[3] else set()
         for p, k in enumerate(toks):
-            deleted.setdefault(a[k].casefold(), []).append((x, toks, p))
+            if a[k].casefold() not in here:
+                deleted.setdefault(a[k].casefold(), []).append((x, toks, p))
     if not deleted:
         return None
     best = None
