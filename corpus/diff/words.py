@@ -240,7 +240,7 @@ def _best_move(
     if not deleted:
         return None
     best = None
-    best_count: float = 0
+    best_count = 0
     for y, (q, moved) in enumerate(items):
         if moved:
             continue
@@ -266,20 +266,15 @@ def _best_move(
                 if n <= best_count:
                     continue  # cannot hold more words than the best so far
                 run = [a[k] for k in old_toks[p : p + n] if _is_word(a[k])]
-                count: float = len(run)
+                count = len(run)
                 long_enough = count >= MOVE_WORDS or (count == 1 and len(run[0]) >= MOVE_ONE_LEN)
-                if count <= 1 and not long_enough:
-                    # Any single word (or mark) moved alone: a pure deletion and a pure
-                    # insertion holding nothing else ("each holding" -> "holding ... each").
+                if count == 1 and not long_enough:
+                    # Any single word moved alone: a pure deletion and a pure insertion
+                    # holding nothing else ("each holding" -> "holding ... each").
                     rx, ry = items[x][0], items[y][0]
                     long_enough = (
                         rx[2] == rx[3] and ry[0] == ry[1] and n == len(old_toks) == len(keys)
                     )
-                    if count == 0:
-                        # A moved mark, not one inside a word ("Real+Synth"): below any word.
-                        k1, k2 = old_toks[p], new_toks[t]
-                        long_enough = long_enough and not _inside(a, k1) and not _inside(b, k2)
-                        count = 0.5
                 if long_enough and count > best_count:
                     best_count = count
                     best = (
@@ -291,11 +286,6 @@ def _best_move(
                         new_toks[t + n - 1] + 1,
                     )
     return best
-
-
-def _inside(toks: list[str], k: int) -> bool:
-    """``toks[k]`` has no white space (nor the text's edge) on either side: inside a word."""
-    return 0 < k < len(toks) - 1 and not toks[k - 1].isspace() and not toks[k + 1].isspace()
 
 
 #: Marks that end or open a clause, split off a short replacement when they stand apart.
