@@ -54,21 +54,17 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
         old_piece, new_piece = old[a_pos[i1] : a_pos[i2]], new[b_pos[j1] : b_pos[j2]]
         cls = _classify(old_piece, new_piece)
         punct = _punctuation_only(old_piece, new_piece)
-        recased = cls == COSMETIC and _recased(a, b, i1, i2, j1, j2)
         if merged:
             (pi1, pi2, pj1, pj2), pcls = merged[-1]
             gap_a, gap_b = a[pi2:i1], b[pj2:j1]
             near = gap_a == gap_b and all(t.isspace() for t in gap_a) and len(gap_a) <= 1
             prev_punct = pcls == "punct"
-            prev_recased = pcls == "recased"
-            if prev_recased and cls == COSMETIC:
-                pcls = COSMETIC  # neighbouring cosmetic words are one change
             if (
                 near
                 and (
                     (cls == pcls and gap_a)
-                    or ((punct or recased) and pcls == SUBSTANTIVE)
-                    or ((prev_punct or prev_recased) and cls == SUBSTANTIVE)
+                    or (punct and pcls == SUBSTANTIVE)
+                    or (prev_punct and cls == SUBSTANTIVE)
                     or (punct and prev_punct)
                 )
             ) or (
@@ -82,7 +78,7 @@ def word_changes(old: str, new: str, old_base: int = 0, new_base: int = 0) -> li
                 cls = SUBSTANTIVE if SUBSTANTIVE in (cls, pcls) else pcls
                 merged[-1] = (_trim(a, b, pi1, i2, pj1, j2), cls)
                 continue
-        label = "punct" if punct and cls == COSMETIC else ("recased" if recased else cls)
+        label = "punct" if punct and cls == COSMETIC else cls
         merged.append(([i1, i2, j1, j2], label))
     changes = []
     items = _split_moves(a, b, _slide_right(a, b, [r for r, _ in merged]))
@@ -109,36 +105,6 @@ def _short_word_between(gap_a: list[str], gap_b: list[str]) -> bool:
         return False
     word = gap_a[1]
     return len(word) <= SHORT_WORD and word.isalpha() and word.islower()
-
-
-#: Marks that end a sentence, for telling a capital forced by a sentence start.
-_SENTENCE_END = frozenset(".!?")
-
-
-def _starts_sentence(toks: list[str], k: int) -> bool:
-    """``toks[k]`` is the first word of a sentence: nothing but white space or marks before it
-    since the text's start or a sentence-final mark."""
-    for t in range(k - 1, -1, -1):
-        tok = toks[t]
-        if tok in _SENTENCE_END:
-            return True
-        if not tok.isspace() and _is_word(tok):
-            return False
-        if not tok.isspace() and tok not in "\"'“‘([":
-            return False
-    return True
-
-
-def _recased(a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> bool:
-    """One word on each side differing in case only, a capital not forced by a sentence start.
-
-    "Assumption" -> "the assumption": people mark the recased word with the change beside it.
-    "We use" -> "For [MATH] , we use" is another matter: the capital came with the sentence
-    start, and people leave the word unmarked, so it stays a change of its own.
-    """
-    if i2 - i1 != 1 or j2 - j1 != 1 or a[i1] == b[j1] or a[i1].casefold() != b[j1].casefold():
-        return False
-    return _starts_sentence(a, i1) == _starts_sentence(b, j1)
 
 
 def _boundary(toks: list[str], lo: int, hi: int) -> bool:
