@@ -112,7 +112,7 @@ def _looks_like_a_file(spec: str) -> bool:
 @click.option(
     "--whole-below",
     type=click.FloatRange(0.0, 1.0),
-    default=0.25,
+    default=0.3,
     show_default=True,
     help="Show an edited sentence as replaced whole when less similar than this.",
 )

@@ -47,7 +47,7 @@ class DiffOptions:
 
     paragraph_threshold: float = 0.5
     sentence_threshold: float = 0.4
-    whole_below: float = 0.25
+    whole_below: float = 0.3
     #: Also record both documents' content hashes (costs a JSON dump of each).
     hashes: bool = False
 
