@@ -172,10 +172,21 @@ def _split_moves(
         if best is None:
             break
         x, y, m1, m2, n1, n2 = best
+        # The other side of a change the moved phrase is cut from stays with what is left of
+        # it: with the words before the phrase, or after it when none are before ("depends in
+        # first" -> "to first ... depends" leaves "in" -> "to").
         (i1, i2, j1, j2), _ = items[x]
-        cut_old = _absorb_space(a, [[i1, m1, j1, j2], [m1, m2, j2, j2], [m2, i2, j2, j2]], side=0)
+        if _has_text(a, m2, i2) and not _has_text(a, i1, m1):
+            old_pieces = [[i1, m1, j1, j1], [m1, m2, j1, j1], [m2, i2, j1, j2]]
+        else:
+            old_pieces = [[i1, m1, j1, j2], [m1, m2, j2, j2], [m2, i2, j2, j2]]
+        cut_old = _absorb_space(a, old_pieces, side=0)
         (i1, i2, j1, j2), _ = items[y]
-        cut_new = _absorb_space(b, [[i1, i2, j1, n1], [i2, i2, n1, n2], [i2, i2, n2, j2]], side=2)
+        if _has_text(b, n2, j2) and not _has_text(b, j1, n1):
+            new_pieces = [[i1, i1, j1, n1], [i1, i1, n1, n2], [i1, i2, n2, j2]]
+        else:
+            new_pieces = [[i1, i2, j1, n1], [i2, i2, n1, n2], [i2, i2, n2, j2]]
+        cut_new = _absorb_space(b, new_pieces, side=2)
         pieces = {x: cut_old, y: cut_new}
         out: list[tuple[list[int], bool]] = []
         for k, item in enumerate(items):
@@ -186,6 +197,10 @@ def _split_moves(
                 out.append(item)
         items = out
     return items
+
+
+def _has_text(toks: list[str], lo: int, hi: int) -> bool:
+    return any(not toks[k].isspace() for k in range(lo, hi))
 
 
 def _best_move(
