@@ -284,6 +284,63 @@ def test_an_insertion_or_deletion_in_repeated_text_stands_last():
     assert [(c.op, c.new) for c in changes] == [("insert", "from the "), ("insert", ", [M] ")]
 
 
+def test_a_kept_word_repeated_by_the_insertion_beside_it_joins_two_insertions():
+    # The matcher alone keeps the first "aid" and inserts "that with " and "from ... of aid ".
+    old = "officials said aid trucks reach the city"
+    new = "officials said that with aid from the army , a convoy of aid trucks reaches the city"
+    changes = word_changes(old, new)
+    assert [(c.op, c.old, c.new) for c in changes] == [
+        ("insert", "", "that with aid from the army , a convoy of "),
+        ("replace", "reach", "reaches"),
+    ]
+    assert patch_text(old, changes) == new
+
+
+def test_two_replacements_around_a_short_kept_word_are_one():
+    changes = word_changes("the decomposition of unity holds", "the resolution of identity holds")
+    assert [(c.old, c.new) for c in changes] == [
+        ("decomposition of unity", "resolution of identity")
+    ]
+    # Not across a longer word, nor beside a pure insertion or deletion.
+    changes = word_changes("a big house stands", "a small house falls")
+    assert [(c.old, c.new) for c in changes] == [("big", "small"), ("stands", "falls")]
+    changes = word_changes("prices rose in May", "prices fell sharply in May")
+    assert [(c.old, c.new) for c in changes] == [("rose", "fell sharply")]
+    changes = word_changes("he left on Monday", "he quit on")
+    assert [(c.old, c.new) for c in changes] == [("left", "quit"), (" Monday", "")]
+
+
+def test_a_word_recased_inside_a_change_is_not_a_move():
+    old = "Thus , senate leaders passed the bill"
+    new = "Taking Senate-House talks into account , Senate leaders passed the bill"
+    changes = word_changes(old, new)
+    assert not any(c.moved for c in changes)
+    assert [(c.old, c.new, c.cls) for c in changes][-1] == ("senate", "Senate", "cosmetic")
+
+
+def test_a_phrase_moved_out_of_a_replacement_leaves_the_rest_paired():
+    changes = word_changes(
+        "the vote depends in part on turnout", "the vote to a large part on turnout depends"
+    )
+    assert [(c.op, c.old, c.new, c.moved) for c in changes] == [
+        ("delete", "depends", "", True),
+        ("replace", " in", "to a large", False),
+        ("insert", "", " depends", True),
+    ]
+
+
+def test_one_sentence_standing_alone_between_unchanged_ones_pairs_at_the_lower_floor():
+    was = "President Vladimir Putin signed the motion into law on Monday."
+    now = "The Kremlin confirmed on Monday that the measure had become law."
+    old, new = f"Talks ended. {was} Markets fell.", f"Talks ended. {now} Markets fell."
+    ops = align_sentences(old, new)
+    assert [op.op for op in ops] == ["equal", "edit", "equal"]
+    assert 0.25 <= ops[1].similarity < 0.3  # paired in place, then shown replaced whole
+    assert [c.op for c in ops[1].changes] == ["replace"]
+    ops = align_sentences(old, new, whole_below=0.0)
+    assert len(ops[1].changes) > 1
+
+
 def test_a_phrase_or_sentence_moved_between_sentences_is_flagged_moved():
     old = "The council met on Monday. After a long debate, the mayor resigned."
     new = "After a long debate, the council met on Monday. The mayor resigned."
