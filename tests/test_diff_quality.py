@@ -146,11 +146,11 @@ def test_corpus_diff_beats_the_token_baselines_on_dev():
     for subset in ("all", "hard"):
         assert ours[subset]["token_f1"] > base[subset]["token_f1"]
         assert ours[subset]["span_f1"] > base[subset]["span_f1"]
-    # Plain scoring (the gold README's): 0.957 and 0.698 when measured, short of the issue's
-    # 0.96 and 0.70; guard against losing what was gained.
-    assert ours["all"]["token_f1"] >= 0.955
-    assert ours["all"]["span_f1"] >= 0.695
-    # With --forced-case (docs/diff.md) the targets are met overall, not on the hard pairs.
+    # Plain scoring (the gold README's): the targets, 0.96 and 0.70 (measured 0.9600,
+    # token F1 0.96005 unrounded, and 0.7048; docs/diff.md).
+    assert ours["all"]["token_f1"] >= 0.96
+    assert ours["all"]["span_f1"] >= 0.70
+    # With --forced-case (docs/diff.md): 0.967 and 0.718 when measured.
     forced = q.evaluate(pairs, systems, worst=0, forced_case=True)["systems"]["corpus"]
-    assert forced["all"]["token_f1"] >= 0.96
-    assert forced["all"]["span_f1"] >= 0.70
+    assert forced["all"]["token_f1"] >= 0.965
+    assert forced["all"]["span_f1"] >= 0.715
