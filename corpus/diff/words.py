@@ -148,6 +148,9 @@ def _slide_right(a: list[str], b: list[str], regions: list[list[int]]) -> list[l
 #: human-marked edits (bench/diff_quality.py, train split).
 MOVE_WORDS = 2
 MOVE_ONE_LEN = 5
+#: ... and a phrase of short words only ("to the", "all of") recurs by chance too: one of its
+#: words needs this many letters.
+MOVE_PHRASE_LEN = 4
 #: Most token comparisons spent looking for moved phrases in one unit, and most moves found.
 _MOVE_BUDGET = 20_000
 _MAX_MOVES = 32
@@ -248,7 +251,9 @@ def _best_move(
                     continue  # cannot hold more words than the best so far
                 run = [a[k] for k in old_toks[p : p + n] if _is_word(a[k])]
                 count = len(run)
-                long_enough = count >= MOVE_WORDS or (count == 1 and len(run[0]) >= MOVE_ONE_LEN)
+                long_enough = (count >= MOVE_WORDS and max(map(len, run)) >= MOVE_PHRASE_LEN) or (
+                    count == 1 and len(run[0]) >= MOVE_ONE_LEN
+                )
                 if count == 1 and not long_enough:
                     # Any single word moved alone: a pure deletion and a pure insertion
                     # holding nothing else ("each holding" -> "holding ... each").
