@@ -4,6 +4,8 @@ The store's full-text index is contentless (it keeps no copy of the text, which 
 a store's size), so FTS5's ``snippet()`` has nothing to cut from. The few documents a page
 shows are indexed again in a private in-memory FTS5 table with the same tokenizer and matched
 with the same query, so snippets are exactly the ones ``snippet()`` on the store gave before.
+The same table decides the phrase, ``NEAR`` and ``^`` parts of a query, which the store's
+index (no token positions since schema 8) cannot: see :mod:`corpus.store.query`.
 """
 
 from __future__ import annotations
@@ -20,8 +22,20 @@ def make_snippets(query: str, texts: Sequence[tuple[str, str]], *, tokens: int =
 
     A text the query does not match (its document changed since it was ranked) gets its title.
     """
+    found = matching_snippets(query, texts, tokens=tokens)
+    return [found.get(i, title) for i, (title, _) in enumerate(texts)]
+
+
+def matching_snippets(
+    query: str, texts: Sequence[tuple[str, str]], *, tokens: int = 12
+) -> dict[int, str]:
+    """The snippets of the ``texts`` (by index) that the FTS5 ``query`` matches.
+
+    The table here keeps token positions, so phrases, ``NEAR`` and ``^`` are decided exactly:
+    this is how a search checks the candidates the store's position-less index gave it.
+    """
     if not texts:
-        return []
+        return {}
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute(f"CREATE VIRTUAL TABLE t USING fts5 (title, body, tokenize = '{TOKENIZE}')")
@@ -37,4 +51,4 @@ def make_snippets(query: str, texts: Sequence[tuple[str, str]], *, tokens: int =
         )
     finally:
         conn.close()
-    return [found.get(i, title) for i, (title, _) in enumerate(texts)]
+    return found

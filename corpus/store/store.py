@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
 import os
 import re
 import sqlite3
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
+from .query import analyse
 from .records import (
     DocumentInfo,
     RemovalInfo,
@@ -29,7 +31,7 @@ from .records import (
     search_text,
 )
 from .schema import migrate, user_tables
-from .snippets import make_snippets
+from .snippets import make_snippets, matching_snippets
 
 if TYPE_CHECKING:  # pragma: no cover
     from .check import CheckResult
@@ -362,33 +364,25 @@ class Store:
             params["since"] = since
         if join:  # filters need the documents table; ranking alone does not
             join = f"JOIN documents f ON f.id = search.rowid{join}"
+        analysis = analyse(query)
         try:
+            rank = self._rank(analysis.terms, params)
+            if analysis.relaxed is not None:
+                params["q"] = analysis.relaxed
+                return self._search_checked(query, rank, join, params, limit, offset)
             # Rank first, then fetch documents for the page only: joining every match (a
             # common word matches most of the corpus) costs more than the ranking itself.
             rows = self.connection.execute(
-                "WITH top AS (SELECT search.rowid AS id, bm25(search, 10.0, 1.0) AS rank "
-                f"  FROM search {join} WHERE search MATCH :q ORDER BY rank LIMIT :n OFFSET :o) "
+                f"WITH top AS (SELECT search.rowid AS id, {rank} AS rank FROM search {join} "
+                "  WHERE search MATCH :q ORDER BY rank, search.rowid DESC LIMIT :n OFFSET :o) "
                 "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
                 "JOIN documents d ON d.id = top.id "
                 "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest ORDER BY top.rank",
                 params,
             ).fetchall()
         except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if not any(w in text for w in ("locked", "busy", "disk", "I/O", "memory")):
-                raise ConfigError(
-                    f"cannot search for {query!r}: {text}. Quote words with special "
-                    'characters ("e-mail"), and use AND, OR, NOT, NEAR() and prefix* '
-                    "as in SQLite FTS5",
-                    code="BAD_QUERY",
-                ) from None
-            raise store_error(exc, self.path) from exc
-        texts = []
-        for row in rows:
-            try:
-                texts.append(search_text(row[4]))
-            except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
-                raise _unreadable(row, "document", exc) from exc
+            raise self._query_error(query, exc) from None
+        texts = _search_texts(rows)
         snippets = make_snippets(query, texts)
         return [
             SearchHit(key, latest, doc_state, title, snippet, rank)
@@ -396,6 +390,94 @@ class Store:
                 rows, snippets, strict=True
             )
         ]
+
+    def _rank(self, terms: Sequence[str], params: dict[str, Any]) -> str:
+        """The SQL rank of a search hit (lower is better), adding its parameters to ``params``.
+
+        FTS5's bm25 needs token positions (or the text) that the index keeps no longer
+        (schema 8), so hits are ranked on what it does keep, which column each term is in:
+        the sum over the query's terms of idf x (10 if in the title, + 1 if in the body), as
+        bm25 weighted titles 10 to 1 but counting a term once per column; ties go to the most
+        recently added document. With one term, idf and the body (where nearly every match
+        has it) change nothing, so only the title is looked up.
+        """
+        if not terms:
+            return "0"
+        idf = [1.0] * len(terms)
+        if len(terms) > 1:
+            one = self.connection.execute
+            (total,) = one("SELECT coalesce(max(id), 0) FROM documents").fetchone()
+            for i, term in enumerate(terms):
+                (n,) = self.connection.execute(
+                    "SELECT count(*) FROM search WHERE search MATCH ?", (term,)
+                ).fetchone()
+                idf[i] = max(math.log((total - n + 0.5) / (n + 0.5)), 1e-6)
+        parts = []
+        member = "search.rowid IN (SELECT rowid FROM search WHERE search MATCH :{})"
+        for i, (term, weight) in enumerate(zip(terms, idf, strict=True)):
+            params[f"rank_t{i}"] = f"title : {term}"
+            part = "10.0 * (" + member.format(f"rank_t{i}") + ")"
+            if len(terms) > 1:
+                params[f"rank_b{i}"] = f"body : {term}"
+                part += " + (" + member.format(f"rank_b{i}") + ")"
+            parts.append(f"{weight!r} * ({part})")
+        return "-(" + " + ".join(parts) + ")"
+
+    def _search_checked(
+        self, query: str, rank: str, join: str, params: dict[str, Any], limit: int, offset: int
+    ) -> list[SearchHit]:
+        """A search whose query needs token positions (phrases, ``NEAR``, ``^``), which the
+        index does not keep (schema 8): the relaxed query (``params["q"]``, from
+        :func:`corpus.store.query.analyse`) ranks candidates, and each is checked against
+        ``query`` on its text, best first, until the page is full. A phrase of rare words
+        checks few documents; one of common words that seldom stand together checks every
+        document holding all of them.
+        """
+        ranked = self.connection.execute(
+            f"SELECT search.rowid, {rank} AS rank FROM search {join} WHERE search MATCH :q "
+            "ORDER BY rank, search.rowid DESC",
+            params,
+        )
+        want = offset + limit
+        hits: list[SearchHit] = []
+        chunk = max(want, _CHECK_FIRST)
+        try:
+            while len(hits) < want:
+                candidates = ranked.fetchmany(chunk)
+                if not candidates:
+                    break
+                chunk = min(chunk * 2, _CHECK_MOST)
+                ids = [doc_id for doc_id, _ in candidates]
+                found = {
+                    row[0]: row[1:]
+                    for row in self.connection.execute(
+                        "SELECT d.id, d.key, d.latest, d.state, d.title, v.document "
+                        "FROM documents d JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+                        f"WHERE d.id IN ({', '.join('?' * len(ids))})",
+                        ids,
+                    )
+                }
+                rows = [(*found[i], rank) for i, rank in candidates if i in found]
+                matched = matching_snippets(query, _search_texts(rows))
+                hits.extend(
+                    SearchHit(key, latest, doc_state, title, matched[at], rank)
+                    for at, (key, latest, doc_state, title, _, rank) in enumerate(rows)
+                    if at in matched
+                )
+        finally:
+            ranked.close()
+        return hits[offset:want]
+
+    def _query_error(self, query: str, exc: sqlite3.OperationalError) -> CorpusError:
+        text = str(exc)
+        if not any(w in text for w in ("locked", "busy", "disk", "I/O", "memory")):
+            return ConfigError(
+                f"cannot search for {query!r}: {text}. Quote words with special "
+                'characters ("e-mail"), and use AND, OR, NOT, NEAR() and prefix* '
+                "as in SQLite FTS5",
+                code="BAD_QUERY",
+            )
+        return store_error(exc, self.path)
 
     def as_of(self, stamp: str | None = None) -> Iterator[StoredVersion]:
         """The documents present at time ``stamp`` (now when None), each at its version then.
@@ -465,6 +547,22 @@ class Store:
             "last_run_at": first[1],
             "store_bytes": page_count * page_size,
         }
+
+
+#: Candidates of a position-checked search looked at first, and at most at once.
+_CHECK_FIRST = 50
+_CHECK_MOST = 2000
+
+
+def _search_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
+    """The (title, body) of each search row (stored payload at index 4)."""
+    texts = []
+    for row in rows:
+        try:
+            texts.append(search_text(row[4]))
+        except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
+            raise _unreadable(row, "document", exc) from exc
+    return texts
 
 
 def register_dictionaries(conn: sqlite3.Connection) -> None:
