@@ -16,6 +16,7 @@ to FTS5, whose error the caller reports.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import attrs
@@ -23,6 +24,8 @@ import attrs
 #: Tokenizer that splits like the index's but neither stems nor changes a token otherwise
 #: than the index's would, so a token it gives is indexed as the index tokenizes it.
 _SPLIT_TOKENIZE = "unicode61 remove_diacritics 2"
+#: The index's tokenizer (schema.py).
+_STEM_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 
 class _Unparsable(Exception):
@@ -86,6 +89,10 @@ class _Relaxer:
         #: Tokens (quoted, ``*`` for a prefix) the query asks for, outside NOT: what ranks.
         self.terms: list[str] = []
         self._negated = 0
+        #: Every token of the query (NOT sides too), unstemmed, with whether it is a prefix.
+        self.words: list[tuple[str, bool]] = []
+        #: Whether the query has a NEAR group, or a string of no token at all.
+        self.near = self.opaque = False
 
     def peek(self, offset: int = 0) -> str | None:
         at = self.i + offset
@@ -194,7 +201,7 @@ class _Relaxer:
                 if not self.take("STRING").isdigit():
                     raise _Unparsable
             self.take(")")
-            self.relaxed = True
+            self.relaxed = self.near = True
             return cols + self.conjunction(tokens)
         if self.peek() == "^":
             self.take("^")
@@ -212,9 +219,12 @@ class _Relaxer:
             star = self.peek() == "*"
             if star:
                 self.take("*")
-            parts = [_quote(t) for t in self.split(text)]
+            words = self.split(text)
+            self.words.extend((w, star and i == len(words) - 1) for i, w in enumerate(words))
+            parts = [_quote(t) for t in words]
             if not parts:
                 parts = [_quote(text)]  # no token at all: FTS5 decides what it matches
+                self.opaque = True
             if star:
                 parts[-1] += "*"
             if not self._negated:
@@ -238,6 +248,64 @@ class Analysis:
     relaxed: str | None
     #: The tokens the query asks for outside NOT, each an FTS5 string (``"vote"``, ``"vot"*``).
     terms: tuple[str, ...]
+    #: For a relaxed query, what shrinks a candidate's text before it is checked, if anything.
+    reducer: TextReducer | None = None
+
+
+class TextReducer:
+    """Shrinks a text for checking a phrase query on it without changing the outcome.
+
+    Every word that cannot be indexed as one of the query's tokens becomes a filler word, and
+    a run of them one filler (for a phrase or ``^``, a gap of one word is as good as many).
+    Which words can: the Porter stemmer rewrites only the end of a word, and its stem
+    differs from the word in at most the stem's last letter (checked on 190,000 words made of
+    every suffix its rules know, chained), so a word indexed as stem ``s`` starts with
+    ``s[:-2]``, one letter to spare. Only ASCII text is reduced (its tokens are its runs of
+    letters and digits, lowercased); other text is checked whole. Queries with ``NEAR``
+    (distances count words) and tokens of fewer than three letters are not reduced.
+    """
+
+    def __init__(self, prefixes: set[str]) -> None:
+        self.prefixes = sorted(prefixes)
+        self.filler = next(f for f in _FILLERS if not any(f.startswith(p) for p in prefixes))
+
+    @classmethod
+    def for_stems(cls, stems: list[str]) -> TextReducer | None:
+        prefixes = {s[:-2] for s in stems}
+        if not stems or not all(len(p) >= 1 and p.isascii() and p.isalnum() for p in prefixes):
+            return None
+        if all(any(f.startswith(p) for p in prefixes) for f in _FILLERS):
+            return None
+        return cls({p.lower() for p in prefixes})
+
+    def reduce(self, text: str) -> str:
+        if not text.isascii():
+            return text
+        low = text.lower()
+        # str.find is many times faster than a regular expression over a whole article.
+        starts = set()
+        for prefix in self.prefixes:
+            at = low.find(prefix)
+            while at != -1:
+                if at == 0 or not low[at - 1].isalnum():
+                    starts.add(at)
+                at = low.find(prefix, at + 1)
+        out: list[str] = []
+        end = 0
+        for start in sorted(starts):
+            if _ANY_TOKEN.search(low, end, start):
+                out.append(self.filler)
+            token = _TOKEN.match(low, start)
+            out.append(token.group())  # type: ignore[union-attr]  # starts with a prefix
+            end = token.end()  # type: ignore[union-attr]
+        if _ANY_TOKEN.search(low, end):
+            out.append(self.filler)
+        return " ".join(out)
+
+
+_FILLERS = ("qx", "xq", "zqx", "xqz", "qzx")
+_TOKEN = re.compile("[a-z0-9]+")
+_ANY_TOKEN = re.compile("[a-z0-9]")
 
 
 def relax(query: str) -> str | None:
@@ -258,6 +326,8 @@ def analyse(query: str) -> Analysis:
     try:
         split.execute(f"CREATE VIRTUAL TABLE s USING fts5 (x, tokenize = '{_SPLIT_TOKENIZE}')")
         split.execute("CREATE VIRTUAL TABLE sv USING fts5vocab (s, instance)")
+        split.execute(f"CREATE VIRTUAL TABLE p USING fts5 (x, tokenize = '{_STEM_TOKENIZE}')")
+        split.execute("CREATE VIRTUAL TABLE pv USING fts5vocab (p, instance)")
         relaxer = _Relaxer(tokens, split)
         try:
             relaxed = relaxer.or_expr()
@@ -265,6 +335,17 @@ def analyse(query: str) -> Analysis:
             return Analysis(None, ())
         if relaxer.i != len(tokens):
             return Analysis(None, ())
+        reducer = None
+        if relaxer.relaxed and not relaxer.near and not relaxer.opaque:
+            reducer = TextReducer.for_stems([_stem(split, w) for w, _ in relaxer.words])
     finally:
         split.close()
-    return Analysis(relaxed if relaxer.relaxed else None, tuple(relaxer.terms))
+    return Analysis(relaxed if relaxer.relaxed else None, tuple(relaxer.terms), reducer)
+
+
+def _stem(split: sqlite3.Connection, word: str) -> str:
+    """``word`` (one unstemmed token) as the index's tokenizer keeps it."""
+    split.execute("DELETE FROM p")
+    split.execute("INSERT INTO p (rowid, x) VALUES (1, ?)", (word,))
+    row = split.execute("SELECT term FROM pv WHERE doc = 1").fetchone()
+    return row[0] if row else word

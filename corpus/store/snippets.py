@@ -22,20 +22,22 @@ def make_snippets(query: str, texts: Sequence[tuple[str, str]], *, tokens: int =
 
     A text the query does not match (its document changed since it was ranked) gets its title.
     """
-    found = matching_snippets(query, texts, tokens=tokens)
+    found = dict(_matches(query, texts, f"snippet(t, -1, '[', ']', '...', {int(tokens)})"))
     return [found.get(i, title) for i, (title, _) in enumerate(texts)]
 
 
-def matching_snippets(
-    query: str, texts: Sequence[tuple[str, str]], *, tokens: int = 12
-) -> dict[int, str]:
-    """The snippets of the ``texts`` (by index) that the FTS5 ``query`` matches.
+def matching(query: str, texts: Sequence[tuple[str, str]]) -> set[int]:
+    """The indexes of the ``texts`` that the FTS5 ``query`` matches.
 
     The table here keeps token positions, so phrases, ``NEAR`` and ``^`` are decided exactly:
     this is how a search checks the candidates the store's position-less index gave it.
     """
+    return {i for i, _ in _matches(query, texts, "NULL")}
+
+
+def _matches(query: str, texts: Sequence[tuple[str, str]], what: str) -> list[tuple[int, str]]:
     if not texts:
-        return {}
+        return []
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute(f"CREATE VIRTUAL TABLE t USING fts5 (title, body, tokenize = '{TOKENIZE}')")
@@ -43,12 +45,6 @@ def matching_snippets(
             "INSERT INTO t (rowid, title, body) VALUES (?, ?, ?)",
             [(i, title, body) for i, (title, body) in enumerate(texts)],
         )
-        found = dict(
-            conn.execute(
-                "SELECT rowid, snippet(t, -1, '[', ']', '...', ?) FROM t WHERE t MATCH ?",
-                (tokens, query),
-            ).fetchall()
-        )
+        return conn.execute(f"SELECT rowid, {what} FROM t WHERE t MATCH ?", (query,)).fetchall()
     finally:
         conn.close()
-    return found

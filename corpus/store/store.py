@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
-from .query import analyse
+from .query import Analysis, analyse
 from .records import (
     DocumentInfo,
     RemovalInfo,
@@ -31,7 +31,7 @@ from .records import (
     search_text,
 )
 from .schema import migrate, user_tables
-from .snippets import make_snippets, matching_snippets
+from .snippets import make_snippets, matching
 
 if TYPE_CHECKING:  # pragma: no cover
     from .check import CheckResult
@@ -369,7 +369,7 @@ class Store:
             rank = self._rank(analysis.terms, params)
             if analysis.relaxed is not None:
                 params["q"] = analysis.relaxed
-                return self._search_checked(query, rank, join, params, limit, offset)
+                return self._search_checked(analysis, query, rank, join, params, limit, offset)
             # Rank first, then fetch documents for the page only: joining every match (a
             # common word matches most of the corpus) costs more than the ranking itself.
             rows = self.connection.execute(
@@ -424,7 +424,14 @@ class Store:
         return "-(" + " + ".join(parts) + ")"
 
     def _search_checked(
-        self, query: str, rank: str, join: str, params: dict[str, Any], limit: int, offset: int
+        self,
+        analysis: Analysis,
+        query: str,
+        rank: str,
+        join: str,
+        params: dict[str, Any],
+        limit: int,
+        offset: int,
     ) -> list[SearchHit]:
         """A search whose query needs token positions (phrases, ``NEAR``, ``^``), which the
         index does not keep (schema 8): the relaxed query (``params["q"]``, from
@@ -439,7 +446,7 @@ class Store:
             params,
         )
         want = offset + limit
-        hits: list[SearchHit] = []
+        hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
         chunk = max(want, _CHECK_FIRST)
         try:
             while len(hits) < want:
@@ -458,15 +465,23 @@ class Store:
                     )
                 }
                 rows = [(*found[i], rank) for i, rank in candidates if i in found]
-                matched = matching_snippets(query, _search_texts(rows))
-                hits.extend(
-                    SearchHit(key, latest, doc_state, title, matched[at], rank)
-                    for at, (key, latest, doc_state, title, _, rank) in enumerate(rows)
-                    if at in matched
+                texts = _search_texts(rows)
+                reducer = analysis.reducer
+                checked = (
+                    [(reducer.reduce(t), reducer.reduce(b)) for t, b in texts] if reducer else texts
                 )
+                for at in sorted(matching(query, checked)):
+                    hits.append((rows[at], texts[at]))
         finally:
             ranked.close()
-        return hits[offset:want]
+        page = hits[offset:want]
+        snippets = make_snippets(query, [text for _, text in page])
+        return [
+            SearchHit(key, latest, doc_state, title, snippet, rank)
+            for ((key, latest, doc_state, title, _, rank), _), snippet in zip(
+                page, snippets, strict=True
+            )
+        ]
 
     def _query_error(self, query: str, exc: sqlite3.OperationalError) -> CorpusError:
         text = str(exc)
