@@ -21,7 +21,7 @@ from corpus.pipeline import FileResult
 from corpus.store import SCHEMA_VERSION, Store
 from corpus.store.query import analyse, relax
 from corpus.store.schema import migrate
-from corpus.store.snippets import TOKENIZE
+from corpus.store.snippets import TOKENIZE, matching
 
 RELEASE_STORE = Path(__file__).resolve().parent.parent / "fixtures" / "store" / "release-0.1.0.db"
 
@@ -214,3 +214,38 @@ def test_a_release_store_searches_the_same_after_migrating(tmp_path):
         assert store.schema_version() == SCHEMA_VERSION
         for query in [*QUERIES, '"votes again"', "NEAR(duma budget, 10)"]:
             assert {h.key for h in store.search(query, limit=100)} == reference(texts, query)
+
+
+# -- the text a candidate is checked on may be shrunk, never so that the outcome changes ------
+
+FORMS = ["vote", "votes", "Voted", "voting", "voter", "duma", "Dumas", "relational", "relate",
+         "happy", "happiness", "sensibility", "sensible", "hoping", "hope", "hop", "a", "is",
+         "x_y", "qx", "xq", "2024", "it's"]  # fmt: skip
+SEPARATORS = [" ", ", ", ". ", "\n\n", " - ", "_", "'"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.lists(st.tuples(st.sampled_from(FORMS), st.sampled_from(SEPARATORS)), max_size=30),
+    words=st.lists(st.sampled_from(FORMS), min_size=2, max_size=3),
+    shape=st.sampled_from(['"{0}"', '^"{0}"', '"{0}"*', 'body:"{0}" NOT {1}', '"{0}" OR "{1}"']),
+)
+def test_shrinking_a_text_never_changes_whether_a_phrase_matches(text, words, shape):
+    body = "".join(w + sep for w, sep in text)
+    title = " ".join(words[:1])
+    query = shape.format(" ".join(words), " ".join(reversed(words)))
+    reducer = analyse(query).reducer
+    if reducer is None:  # tokens too short to shrink around: the text is checked whole
+        return
+    shrunk = (reducer.reduce(title), reducer.reduce(body))
+    assert matching(query, [shrunk]) == matching(query, [(title, body)])
+    assert len(shrunk[1]) <= max(len(body), 2)
+
+
+def test_shrinking_keeps_the_words_that_can_match_and_one_filler_per_gap():
+    reducer = analyse('"duma vote"').reducer
+    assert reducer is not None
+    text = "The Duma voted, on the state duma votes. Dumas vote! xduma _duma"
+    assert reducer.reduce(text) == "qx duma voted qx duma votes dumas vote qx duma"
+    assert reducer.reduce("Дума vote") == "Дума vote"  # not ASCII: checked whole
+    assert analyse("NEAR(duma vote)").reducer is None  # distances count every word
