@@ -93,6 +93,8 @@ class _Relaxer:
         self.words: list[tuple[str, bool]] = []
         #: Whether the query has a NEAR group, or a string of no token at all.
         self.near = self.opaque = False
+        #: Whether the query has an OR (a match need not hold every word).
+        self.alternatives = False
 
     def peek(self, offset: int = 0) -> str | None:
         at = self.i + offset
@@ -121,6 +123,7 @@ class _Relaxer:
         parts = [self.and_expr()]
         while self.peek() == "OR":
             self.take("OR")
+            self.alternatives = True
             parts.append(self.and_expr())
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
@@ -250,6 +253,8 @@ class Analysis:
     terms: tuple[str, ...]
     #: For a relaxed query, what shrinks a candidate's text before it is checked, if anything.
     reducer: TextReducer | None = None
+    #: Whether the query has an ``OR`` (so a match need not hold every word).
+    alternatives: bool = False
 
 
 class TextReducer:
@@ -340,7 +345,12 @@ def analyse(query: str) -> Analysis:
             reducer = TextReducer.for_stems([_stem(split, w) for w, _ in relaxer.words])
     finally:
         split.close()
-    return Analysis(relaxed if relaxer.relaxed else None, tuple(relaxer.terms), reducer)
+    return Analysis(
+        relaxed if relaxer.relaxed else None,
+        tuple(relaxer.terms),
+        reducer,
+        relaxer.alternatives,
+    )
 
 
 def _stem(split: sqlite3.Connection, word: str) -> str:

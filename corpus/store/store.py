@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import json
 import math
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
@@ -366,8 +367,9 @@ class Store:
             join = f"JOIN documents f ON f.id = search.rowid{join}"
         analysis = analyse(query)
         try:
-            rank = self._rank(analysis.terms, params)
-            if analysis.relaxed is not None:
+            checked = analysis.relaxed is not None
+            rank = self._rank(analysis.terms, params, body=analysis.alternatives and not checked)
+            if checked:
                 params["q"] = analysis.relaxed
                 return self._search_checked(analysis, query, rank, join, params, limit, offset)
             # Rank first, then fetch documents for the page only: joining every match (a
@@ -377,7 +379,8 @@ class Store:
                 "  WHERE search MATCH :q ORDER BY rank, search.rowid DESC LIMIT :n OFFSET :o) "
                 "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
                 "JOIN documents d ON d.id = top.id "
-                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest ORDER BY top.rank",
+                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+                "ORDER BY top.rank, top.id DESC",
                 params,
             ).fetchall()
         except sqlite3.OperationalError as exc:
@@ -391,15 +394,17 @@ class Store:
             )
         ]
 
-    def _rank(self, terms: Sequence[str], params: dict[str, Any]) -> str:
+    def _rank(self, terms: Sequence[str], params: dict[str, Any], *, body: bool) -> str:
         """The SQL rank of a search hit (lower is better), adding its parameters to ``params``.
 
         FTS5's bm25 needs token positions (or the text) that the index keeps no longer
         (schema 8), so hits are ranked on what it does keep, which column each term is in:
         the sum over the query's terms of idf x (10 if in the title, + 1 if in the body), as
         bm25 weighted titles 10 to 1 but counting a term once per column; ties go to the most
-        recently added document. With one term, idf and the body (where nearly every match
-        has it) change nothing, so only the title is looked up.
+        recently added document. The body is looked up only with ``body`` (a query with OR):
+        otherwise every match holds every word, nearly always in the body, and looking up
+        which of a common word's documents have it in the body would cost more than all the
+        rest. With one term, idf changes nothing either.
         """
         if not terms:
             return "0"
@@ -417,7 +422,7 @@ class Store:
         for i, (term, weight) in enumerate(zip(terms, idf, strict=True)):
             params[f"rank_t{i}"] = f"title : {term}"
             part = "10.0 * (" + member.format(f"rank_t{i}") + ")"
-            if len(terms) > 1:
+            if body:
                 params[f"rank_b{i}"] = f"body : {term}"
                 part += " + (" + member.format(f"rank_b{i}") + ")"
             parts.append(f"{weight!r} * ({part})")
@@ -440,17 +445,13 @@ class Store:
         checks few documents; one of common words that seldom stand together checks every
         document holding all of them.
         """
-        ranked = self.connection.execute(
-            f"SELECT search.rowid, {rank} AS rank FROM search {join} WHERE search MATCH :q "
-            "ORDER BY rank, search.rowid DESC",
-            params,
-        )
+        ranked = self._checked_candidates(analysis, rank, join, params)
         want = offset + limit
         hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
         chunk = max(want, _CHECK_FIRST)
         try:
             while len(hits) < want:
-                candidates = ranked.fetchmany(chunk)
+                candidates = list(itertools.islice(ranked, chunk))
                 if not candidates:
                     break
                 chunk = min(chunk * 2, _CHECK_MOST)
@@ -482,6 +483,33 @@ class Store:
                 page, snippets, strict=True
             )
         ]
+
+    def _checked_candidates(
+        self, analysis: Analysis, rank: str, join: str, params: dict[str, Any]
+    ) -> Generator[tuple[int, float], None, None]:
+        """Candidates of a position-checked search, best first: those with a query word in
+        the title, ranked; then the rest (every word in the body only: their ranks tie) by
+        most recent, streamed from the index in rowid order, so no sort of what may be most
+        of the store comes before the first page. (With ``OR``, the rest are in that order
+        too, where a full ranking would put those holding more of the words first.)
+        """
+        relaxed = params["q"]
+        if analysis.terms:
+            in_title = "title : (" + " OR ".join(analysis.terms) + ")"
+            first = self.connection.execute(
+                f"SELECT search.rowid, {rank} AS rank FROM search {join} "
+                "WHERE search MATCH :q ORDER BY rank, search.rowid DESC",
+                {**params, "q": f"({relaxed}) AND {in_title}"},
+            )
+            yield from first
+            rest = f"({relaxed}) NOT {in_title}"
+        else:
+            rest = relaxed
+        yield from self.connection.execute(
+            f"SELECT search.rowid, 0.0 FROM search {join} WHERE search MATCH :q "
+            "ORDER BY search.rowid DESC",
+            {**params, "q": rest},
+        )
 
     def _query_error(self, query: str, exc: sqlite3.OperationalError) -> CorpusError:
         text = str(exc)
