@@ -249,3 +249,18 @@ def test_shrinking_keeps_the_words_that_can_match_and_one_filler_per_gap():
     assert reducer.reduce(text) == "qx duma voted qx duma votes dumas vote qx duma"
     assert reducer.reduce("Дума vote") == "Дума vote"  # not ASCII: checked whole
     assert analyse("NEAR(duma vote)").reducer is None  # distances count every word
+
+
+def test_phrase_hits_rank_title_words_first_then_the_most_recent(tmp_path):
+    docs = {
+        "a-title": ("Budget day", "The budget vote passed."),
+        "b-body": ("Day one", "A budget vote was held."),
+        "c-body": ("Day two", "Another budget vote came."),
+        "d-no": ("Day three", "The vote on the budget."),
+    }
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)
+        hits = store.search('"budget vote"')
+        assert [h.key for h in hits] == ["a-title", "c-body", "b-body"]
+        assert hits[0].rank < hits[1].rank
+        assert [h.key for h in store.search('"budget vote"', limit=1, offset=1)] == ["c-body"]

@@ -294,6 +294,8 @@ class TextReducer:
             while at != -1:
                 if at == 0 or not low[at - 1].isalnum():
                     starts.add(at)
+                    if len(starts) > _MOST_KEPT:
+                        return text  # common letters: keeping most words costs more than it saves
                 at = low.find(prefix, at + 1)
         out: list[str] = []
         end = 0
@@ -309,6 +311,8 @@ class TextReducer:
 
 
 _FILLERS = ("qx", "xq", "zqx", "xqz", "qzx")
+#: Occurrences of the prefixes in a text above which it is checked whole.
+_MOST_KEPT = 64
 _TOKEN = re.compile("[a-z0-9]+")
 _ANY_TOKEN = re.compile("[a-z0-9]")
 
