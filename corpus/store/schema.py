@@ -264,7 +264,7 @@ CREATE VIRTUAL TABLE search USING fts5 (
 def _to_v8(conn: sqlite3.Connection) -> None:
     """A full-text index without token positions (FTS5 ``detail=column``): about half the size
     of the one with them, and cheaper to write at ingest. It still knows which column a term
-    is in (``title:word``, bm25 weights by column); phrases, ``NEAR`` and ``^`` are checked on
+    is in (``title:word``, ranking titles first); phrases, ``NEAR`` and ``^`` are checked on
     the text of the candidate documents (:mod:`corpus.store.query`). Rebuilt from the latest
     versions.
     """

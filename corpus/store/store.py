@@ -345,7 +345,7 @@ class Store:
         state: str | None = None,
         since: str | None = None,
     ) -> list[SearchHit]:
-        """Documents whose latest title or body match the FTS5 ``query``, best first (bm25).
+        """Documents whose latest title or body match the FTS5 ``query``, best first.
 
         Paged by ``limit`` and ``offset``; ``state`` (``present`` or ``removed``) and ``since``
         (updated at or after that time) filter. Snippets are made from the shown documents
@@ -384,7 +384,8 @@ class Store:
                 params,
             ).fetchall()
         except sqlite3.OperationalError as exc:
-            raise self._query_error(query, exc) from None
+            error = self._query_error(query, exc)
+            raise error from (None if isinstance(error, ConfigError) else exc)
         texts = _search_texts(rows)
         snippets = make_snippets(query, texts)
         return [
@@ -465,7 +466,7 @@ class Store:
                         ids,
                     )
                 }
-                rows = [(*found[i], rank) for i, rank in candidates if i in found]
+                rows = [(*found[i], score) for i, score in candidates if i in found]
                 texts = _search_texts(rows)
                 reducer = analysis.reducer
                 checked = (
