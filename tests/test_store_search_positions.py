@@ -8,6 +8,7 @@ same texts: the store must find exactly the documents it finds, for any query.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -201,8 +202,6 @@ def test_a_release_store_searches_the_same_after_migrating(tmp_path):
     shutil.copyfile(RELEASE_STORE, copy)
     conn = sqlite3.connect(copy)
     texts = {}
-    import json
-
     for key, text in conn.execute(
         "SELECT d.key, v.document FROM documents d JOIN versions v "
         "ON v.doc_id = d.id AND v.n = d.latest"
@@ -264,3 +263,14 @@ def test_phrase_hits_rank_title_words_first_then_the_most_recent(tmp_path):
         assert [h.key for h in hits] == ["a-title", "c-body", "b-body"]
         assert hits[0].rank < hits[1].rank
         assert [h.key for h in store.search('"budget vote"', limit=1, offset=1)] == ["c-body"]
+
+
+def test_phrase_search_through_the_command(run_cli, tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), TEXTS)
+    result = run_cli("search", "--store", tmp_path / "s.db", '"state duma"', "--json")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert [h["key"] for h in hits] == ["title", "exact"]
+    bad = run_cli("search", "--store", tmp_path / "s.db", 'nocolumn:"state duma"')
+    assert bad.exit_code == 2 and "BAD_QUERY" in bad.output and "Traceback" not in bad.output
