@@ -372,17 +372,17 @@ class Store:
             if checked:
                 params["q"] = analysis.relaxed
                 return self._search_checked(analysis, query, rank, join, params, limit, offset)
-            # Rank first, then fetch documents for the page only: joining every match (a
-            # common word matches most of the corpus) costs more than the ranking itself.
-            rows = self.connection.execute(
-                f"WITH top AS (SELECT search.rowid AS id, {rank} AS rank FROM search {join} "
-                "  WHERE search MATCH :q ORDER BY rank, search.rowid DESC LIMIT :n OFFSET :o) "
-                "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
-                "JOIN documents d ON d.id = top.id "
-                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
-                "ORDER BY top.rank, top.id DESC",
-                params,
-            ).fetchall()
+            if analysis.terms and not analysis.alternatives:
+                # Every match holds every word: those with one in the title first, the rest
+                # tie, newest first, streamed from the index (no sort of every match).
+                candidates = self._candidates(analysis, rank, join, params)
+                try:
+                    page = list(itertools.islice(candidates, offset, offset + limit))
+                finally:
+                    candidates.close()
+                rows = self._fetch(page)
+            else:
+                rows = self._ranked_page(rank, join, params)
         except sqlite3.OperationalError as exc:
             error = self._query_error(query, exc)
             raise error from (None if isinstance(error, ConfigError) else exc)
@@ -394,6 +394,34 @@ class Store:
                 rows, snippets, strict=True
             )
         ]
+
+    def _ranked_page(self, rank: str, join: str, params: dict[str, Any]) -> list[Any]:
+        """The page ``params`` asks for, every match ranked (a query with OR)."""
+        # Rank first, then fetch documents for the page only: joining every match (a
+        # common word matches most of the corpus) costs more than the ranking itself.
+        return self.connection.execute(
+            f"WITH top AS (SELECT search.rowid AS id, {rank} AS rank FROM search {join} "
+            "  WHERE search MATCH :q ORDER BY rank, search.rowid DESC LIMIT :n OFFSET :o) "
+            "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
+            "JOIN documents d ON d.id = top.id "
+            "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+            "ORDER BY top.rank, top.id DESC",
+            params,
+        ).fetchall()
+
+    def _fetch(self, candidates: Sequence[tuple[int, float]]) -> list[tuple[Any, ...]]:
+        """(key, latest, state, title, stored payload, rank) of each (document id, rank)."""
+        ids = [doc_id for doc_id, _ in candidates]
+        found = {
+            row[0]: row[1:]
+            for row in self.connection.execute(
+                "SELECT d.id, d.key, d.latest, d.state, d.title, v.document "
+                "FROM documents d JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+                f"WHERE d.id IN ({', '.join('?' * len(ids))})",
+                ids,
+            )
+        }
+        return [(*found[i], score) for i, score in candidates if i in found]
 
     def _rank(self, terms: Sequence[str], params: dict[str, Any], *, body: bool) -> str:
         """The SQL rank of a search hit (lower is better), adding its parameters to ``params``.
@@ -446,7 +474,7 @@ class Store:
         checks few documents; one of common words that seldom stand together checks every
         document holding all of them.
         """
-        ranked = self._checked_candidates(analysis, rank, join, params)
+        ranked = self._candidates(analysis, rank, join, params)
         want = offset + limit
         hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
         chunk = max(want, _CHECK_FIRST)
@@ -456,17 +484,7 @@ class Store:
                 if not candidates:
                     break
                 chunk = min(chunk * 2, _CHECK_MOST)
-                ids = [doc_id for doc_id, _ in candidates]
-                found = {
-                    row[0]: row[1:]
-                    for row in self.connection.execute(
-                        "SELECT d.id, d.key, d.latest, d.state, d.title, v.document "
-                        "FROM documents d JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
-                        f"WHERE d.id IN ({', '.join('?' * len(ids))})",
-                        ids,
-                    )
-                }
-                rows = [(*found[i], score) for i, score in candidates if i in found]
+                rows = self._fetch(candidates)
                 texts = _search_texts(rows)
                 reducer = analysis.reducer
                 checked = (
@@ -485,14 +503,15 @@ class Store:
             )
         ]
 
-    def _checked_candidates(
+    def _candidates(
         self, analysis: Analysis, rank: str, join: str, params: dict[str, Any]
     ) -> Generator[tuple[int, float], None, None]:
-        """Candidates of a position-checked search, best first: those with a query word in
-        the title, ranked; then the rest (every word in the body only: their ranks tie) by
-        most recent, streamed from the index in rowid order, so no sort of what may be most
-        of the store comes before the first page. (With ``OR``, the rest are in that order
-        too, where a full ranking would put those holding more of the words first.)
+        """Matches of ``params["q"]`` (a query without OR, or a relaxed one), best first:
+        those with a query word in the title, ranked; then the rest (every word in the body
+        only: their ranks tie) by most recent, streamed from the index in rowid order, so no
+        sort of what may be most of the store comes before the first page. (A relaxed query
+        with ``OR`` takes the rest in that order too, where a full ranking would put those
+        holding more of the words first.)
         """
         relaxed = params["q"]
         if analysis.terms:
