@@ -274,3 +274,17 @@ def test_phrase_search_through_the_command(run_cli, tmp_path):
     assert [h["key"] for h in hits] == ["title", "exact"]
     bad = run_cli("search", "--store", tmp_path / "s.db", 'nocolumn:"state duma"')
     assert bad.exit_code == 2 and "BAD_QUERY" in bad.output and "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("query", ["budget", "budget vote", "budget NOT passed", "budget OR vote"])
+def test_pages_of_a_word_search_are_slices_of_one_order(tmp_path, query):
+    docs = {f"d{i:03d}": (f"Budget {i}" if i % 7 == 0 else f"Day {i}", "budget vote " + (
+        "passed" if i % 3 else "failed")) for i in range(60)}  # fmt: skip
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)
+        everything = [h.key for h in store.search(query, limit=100)]
+        assert set(everything) == reference(docs, query)
+        pages = [[h.key for h in store.search(query, limit=7, offset=o)] for o in range(0, 63, 7)]
+        assert [k for page in pages for k in page] == everything
+        titled = {k for k, (t, _) in docs.items() if t.startswith("Budget")} & set(everything)
+        assert set(everything[: len(titled)]) == titled  # title matches first
