@@ -288,3 +288,18 @@ def test_pages_of_a_word_search_are_slices_of_one_order(tmp_path, query):
         assert [k for page in pages for k in page] == everything
         titled = {k for k, (t, _) in docs.items() if t.startswith("Budget")} & set(everything)
         assert set(everything[: len(titled)]) == titled  # title matches first
+
+
+def test_filters_apply_to_phrase_and_word_searches(tmp_path):
+    root = str(tmp_path)
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, root, TEXTS)
+        record(store, root, {k: v for k, v in TEXTS.items() if k != "exact"})  # "exact" removed
+        for query in ('"state duma"', "duma", "duma OR storm"):
+            hits = {h.key: h.state for h in store.search(query, limit=50)}
+            assert set(hits) == reference(TEXTS, query)
+            removed = store.search(query, limit=50, state="removed")
+            assert {h.key for h in removed} == {k for k, s in hits.items() if s == "removed"}
+            present = store.search(query, limit=50, state="present")
+            assert {h.key for h in present} == {k for k, s in hits.items() if s == "present"}
+            assert store.search(query, since="9999-01-01") == []
