@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
+import operator
 import os
 import socket
 import sqlite3
@@ -31,6 +33,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Records per transaction: large enough to be fast, small enough to lose little on a crash.
 BATCH_SIZE = 500
+
+#: How an index change of the batch is written (the index is contentless: a removal carries
+#: the very values that were indexed).
+_INDEX_SQL = {
+    "delete": "INSERT INTO search (search, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+    "insert": "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
+}
 
 NEW = "new"
 CHANGED = "changed"
@@ -403,16 +412,10 @@ class IngestRun:
             self._conn.execute("BEGIN IMMEDIATE")
 
     def _flush_index(self) -> None:
-        for what, *values in self._index:
-            if what == "delete":
-                self._conn.execute(
-                    "INSERT INTO search (search, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-                    values,
-                )
-            else:
-                self._conn.execute(
-                    "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)", values
-                )
+        # In order (a changed document's old text leaves before its new text comes in), one
+        # statement per run of the same kind: a first ingest is one executemany per batch.
+        for what, group in itertools.groupby(self._index, key=operator.itemgetter(0)):
+            self._conn.executemany(_INDEX_SQL[what], (values[1:] for values in group))
         self._index.clear()
 
     def _commit(self) -> None:

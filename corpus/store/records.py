@@ -114,7 +114,7 @@ class RunInfo:
 
 @attrs.frozen
 class SearchHit:
-    """A search result: the document, its rank (lower is better, bm25) and a snippet."""
+    """A search result: the document, its rank (lower is better; see Store.search) and a snippet."""
 
     key: str
     version: int

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import json
+import math
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
+from .query import Analysis, analyse
 from .records import (
     DocumentInfo,
     RemovalInfo,
@@ -29,7 +32,7 @@ from .records import (
     search_text,
 )
 from .schema import migrate, user_tables
-from .snippets import make_snippets
+from .snippets import make_snippets, matching
 
 if TYPE_CHECKING:  # pragma: no cover
     from .check import CheckResult
@@ -342,7 +345,7 @@ class Store:
         state: str | None = None,
         since: str | None = None,
     ) -> list[SearchHit]:
-        """Documents whose latest title or body match the FTS5 ``query``, best first (bm25).
+        """Documents whose latest title or body match the FTS5 ``query``, best first.
 
         Paged by ``limit`` and ``offset``; ``state`` (``present`` or ``removed``) and ``since``
         (updated at or after that time) filter. Snippets are made from the shown documents
@@ -362,33 +365,28 @@ class Store:
             params["since"] = since
         if join:  # filters need the documents table; ranking alone does not
             join = f"JOIN documents f ON f.id = search.rowid{join}"
+        analysis = analyse(query)
         try:
-            # Rank first, then fetch documents for the page only: joining every match (a
-            # common word matches most of the corpus) costs more than the ranking itself.
-            rows = self.connection.execute(
-                "WITH top AS (SELECT search.rowid AS id, bm25(search, 10.0, 1.0) AS rank "
-                f"  FROM search {join} WHERE search MATCH :q ORDER BY rank LIMIT :n OFFSET :o) "
-                "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
-                "JOIN documents d ON d.id = top.id "
-                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest ORDER BY top.rank",
-                params,
-            ).fetchall()
+            checked = analysis.relaxed is not None
+            rank = self._rank(analysis.terms, params, body=analysis.alternatives and not checked)
+            if checked:
+                params["q"] = analysis.relaxed
+                return self._search_checked(analysis, query, rank, join, params, limit, offset)
+            if analysis.terms and not analysis.alternatives:
+                # Every match holds every word: those with one in the title first, the rest
+                # tie, newest first, streamed from the index (no sort of every match).
+                candidates = self._candidates(analysis, rank, join, params)
+                try:
+                    page = list(itertools.islice(candidates, offset, offset + limit))
+                finally:
+                    candidates.close()
+                rows = self._fetch(page)
+            else:
+                rows = self._ranked_page(rank, join, params)
         except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if not any(w in text for w in ("locked", "busy", "disk", "I/O", "memory")):
-                raise ConfigError(
-                    f"cannot search for {query!r}: {text}. Quote words with special "
-                    'characters ("e-mail"), and use AND, OR, NOT, NEAR() and prefix* '
-                    "as in SQLite FTS5",
-                    code="BAD_QUERY",
-                ) from None
-            raise store_error(exc, self.path) from exc
-        texts = []
-        for row in rows:
-            try:
-                texts.append(search_text(row[4]))
-            except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
-                raise _unreadable(row, "document", exc) from exc
+            error = self._query_error(query, exc)
+            raise error from (None if isinstance(error, ConfigError) else exc)
+        texts = _search_texts(rows)
         snippets = make_snippets(query, texts)
         return [
             SearchHit(key, latest, doc_state, title, snippet, rank)
@@ -396,6 +394,153 @@ class Store:
                 rows, snippets, strict=True
             )
         ]
+
+    def _ranked_page(self, rank: str, join: str, params: dict[str, Any]) -> list[Any]:
+        """The page ``params`` asks for, every match ranked (a query with OR)."""
+        # Rank first, then fetch documents for the page only: joining every match (a
+        # common word matches most of the corpus) costs more than the ranking itself.
+        return self.connection.execute(
+            f"WITH top AS (SELECT search.rowid AS id, {rank} AS rank FROM search {join} "
+            "  WHERE search MATCH :q ORDER BY rank, search.rowid DESC LIMIT :n OFFSET :o) "
+            "SELECT d.key, d.latest, d.state, d.title, v.document, top.rank FROM top "
+            "JOIN documents d ON d.id = top.id "
+            "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+            "ORDER BY top.rank, top.id DESC",
+            params,
+        ).fetchall()
+
+    def _fetch(self, candidates: Sequence[tuple[int, float]]) -> list[tuple[Any, ...]]:
+        """(key, latest, state, title, stored payload, rank) of each (document id, rank)."""
+        ids = [doc_id for doc_id, _ in candidates]
+        found = {
+            row[0]: row[1:]
+            for row in self.connection.execute(
+                "SELECT d.id, d.key, d.latest, d.state, d.title, v.document "
+                "FROM documents d JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+                f"WHERE d.id IN ({', '.join('?' * len(ids))})",
+                ids,
+            )
+        }
+        return [(*found[i], score) for i, score in candidates if i in found]
+
+    def _rank(self, terms: Sequence[str], params: dict[str, Any], *, body: bool) -> str:
+        """The SQL rank of a search hit (lower is better), adding its parameters to ``params``.
+
+        FTS5's bm25 needs token positions (or the text) that the index keeps no longer
+        (schema 8), so hits are ranked on what it does keep, which column each term is in:
+        the sum over the query's terms of idf x (10 if in the title, + 1 if in the body), as
+        bm25 weighted titles 10 to 1 but counting a term once per column; ties go to the most
+        recently added document. The body is looked up only with ``body`` (a query with OR):
+        otherwise every match holds every word, nearly always in the body, and looking up
+        which of a common word's documents have it in the body would cost more than all the
+        rest. With one term, idf changes nothing either.
+        """
+        if not terms:
+            return "0"
+        idf = [1.0] * len(terms)
+        if len(terms) > 1:
+            one = self.connection.execute
+            (total,) = one("SELECT coalesce(max(id), 0) FROM documents").fetchone()
+            for i, term in enumerate(terms):
+                (n,) = self.connection.execute(
+                    "SELECT count(*) FROM search WHERE search MATCH ?", (term,)
+                ).fetchone()
+                idf[i] = max(math.log((total - n + 0.5) / (n + 0.5)), 1e-6)
+        parts = []
+        member = "search.rowid IN (SELECT rowid FROM search WHERE search MATCH :{})"
+        for i, (term, weight) in enumerate(zip(terms, idf, strict=True)):
+            params[f"rank_t{i}"] = f"title : {term}"
+            part = "10.0 * (" + member.format(f"rank_t{i}") + ")"
+            if body:
+                params[f"rank_b{i}"] = f"body : {term}"
+                part += " + (" + member.format(f"rank_b{i}") + ")"
+            parts.append(f"{weight!r} * ({part})")
+        return "-(" + " + ".join(parts) + ")"
+
+    def _search_checked(
+        self,
+        analysis: Analysis,
+        query: str,
+        rank: str,
+        join: str,
+        params: dict[str, Any],
+        limit: int,
+        offset: int,
+    ) -> list[SearchHit]:
+        """A search whose query needs token positions (phrases, ``NEAR``, ``^``), which the
+        index does not keep (schema 8): the relaxed query (``params["q"]``, from
+        :func:`corpus.store.query.analyse`) ranks candidates, and each is checked against
+        ``query`` on its text, best first, until the page is full. A phrase of rare words
+        checks few documents; one of common words that seldom stand together checks every
+        document holding all of them.
+        """
+        ranked = self._candidates(analysis, rank, join, params)
+        want = offset + limit
+        hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
+        chunk = max(want, _CHECK_FIRST)
+        try:
+            while len(hits) < want:
+                candidates = list(itertools.islice(ranked, chunk))
+                if not candidates:
+                    break
+                chunk = min(chunk * 2, _CHECK_MOST)
+                rows = self._fetch(candidates)
+                texts = _search_texts(rows)
+                reducer = analysis.reducer
+                checked = (
+                    [(reducer.reduce(t), reducer.reduce(b)) for t, b in texts] if reducer else texts
+                )
+                for at in sorted(matching(query, checked)):
+                    hits.append((rows[at], texts[at]))
+        finally:
+            ranked.close()
+        page = hits[offset:want]
+        snippets = make_snippets(query, [text for _, text in page])
+        return [
+            SearchHit(key, latest, doc_state, title, snippet, rank)
+            for ((key, latest, doc_state, title, _, rank), _), snippet in zip(
+                page, snippets, strict=True
+            )
+        ]
+
+    def _candidates(
+        self, analysis: Analysis, rank: str, join: str, params: dict[str, Any]
+    ) -> Generator[tuple[int, float], None, None]:
+        """Matches of ``params["q"]`` (a query without OR, or a relaxed one), best first:
+        those with a query word in the title, ranked; then the rest (every word in the body
+        only: their ranks tie) by most recent, streamed from the index in rowid order, so no
+        sort of what may be most of the store comes before the first page. (A relaxed query
+        with ``OR`` takes the rest in that order too, where a full ranking would put those
+        holding more of the words first.)
+        """
+        relaxed = params["q"]
+        if analysis.terms:
+            in_title = "title : (" + " OR ".join(analysis.terms) + ")"
+            first = self.connection.execute(
+                f"SELECT search.rowid, {rank} AS rank FROM search {join} "
+                "WHERE search MATCH :q ORDER BY rank, search.rowid DESC",
+                {**params, "q": f"({relaxed}) AND {in_title}"},
+            )
+            yield from first
+            rest = f"({relaxed}) NOT {in_title}"
+        else:
+            rest = relaxed
+        yield from self.connection.execute(
+            f"SELECT search.rowid, 0.0 FROM search {join} WHERE search MATCH :q "
+            "ORDER BY search.rowid DESC",
+            {**params, "q": rest},
+        )
+
+    def _query_error(self, query: str, exc: sqlite3.OperationalError) -> CorpusError:
+        text = str(exc)
+        if not any(w in text for w in ("locked", "busy", "disk", "I/O", "memory")):
+            return ConfigError(
+                f"cannot search for {query!r}: {text}. Quote words with special "
+                'characters ("e-mail"), and use AND, OR, NOT, NEAR() and prefix* '
+                "as in SQLite FTS5",
+                code="BAD_QUERY",
+            )
+        return store_error(exc, self.path)
 
     def as_of(self, stamp: str | None = None) -> Iterator[StoredVersion]:
         """The documents present at time ``stamp`` (now when None), each at its version then.
@@ -465,6 +610,22 @@ class Store:
             "last_run_at": first[1],
             "store_bytes": page_count * page_size,
         }
+
+
+#: Candidates of a position-checked search looked at first, and at most at once.
+_CHECK_FIRST = 50
+_CHECK_MOST = 2000
+
+
+def _search_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
+    """The (title, body) of each search row (stored payload at index 4)."""
+    texts = []
+    for row in rows:
+        try:
+            texts.append(search_text(row[4]))
+        except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
+            raise _unreadable(row, "document", exc) from exc
+    return texts
 
 
 def register_dictionaries(conn: sqlite3.Connection) -> None:
