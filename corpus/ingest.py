@@ -13,7 +13,6 @@ stay in memory. Outputs are written atomically and never inside a source.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import signal
 import sys
@@ -25,7 +24,6 @@ from typing import Any
 
 import attrs
 
-from .archives import expand_archives
 from .config import Config
 from .errors import ConfigError, CorpusError, OutputError
 from .executors import get_executor
@@ -41,9 +39,9 @@ from .pipeline import (
     lost_in_worker,
     process_data,
     process_path,
-    read_file_bytes,
     status_of,
 )
+from .plan import UNCHANGED, PlanOptions, plan_inputs, source_root
 from .plugins import Plugins, PluginSpec
 from .report import IngestReport
 from .selection import select_inputs
@@ -63,9 +61,6 @@ __all__ = [
 REPORT_NAME = "report.json"
 #: Files sent to a worker process at once: amortizes inter-process overhead.
 BATCH_SIZE = 64
-#: Files the parent read (to check the store) are handed to workers with their bytes up to
-#: this size; larger ones are read again there, so batches in flight stay small in memory.
-CARRY_LIMIT = 64 * 1024
 
 
 @attrs.frozen
@@ -81,6 +76,8 @@ class IngestOptions:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     store: str | None = None
     force: bool = False
+    #: Hash every file, even one whose size and modification time are those recorded.
+    checksum: bool = False
     quarantine: str | None = None
     plugin_timeout: float | None = None
     arguments: tuple[str, ...] = ()
@@ -309,8 +306,13 @@ def _consume_results(
             result = writer.keep(result) if recorded else writer.commit(result)
         if options.quarantine and result.status == STATUS_REJECTED:
             result = _quarantine(item, result, options.quarantine)
-        if store_run is not None and not recorded and result.status != STATUS_SKIPPED:
-            store_run.record(_root_of(item), result, any_version=item.offset is not None)
+        if store_run is not None:
+            if recorded == UNCHANGED:
+                store_run.record_unchanged(source_root(item), item.rel, result.key, item.stat)
+            elif not recorded and result.status != STATUS_SKIPPED:
+                store_run.record(
+                    source_root(item), result, any_version=item.offset is not None, stat=item.stat
+                )
         report.add(result)
         if on_result is not None:
             on_result(result)
@@ -420,10 +422,6 @@ def _write_report(report: IngestReport, options: IngestOptions) -> None:
     )
 
 
-def _root_of(item: InputFile) -> str:
-    return os.path.abspath(item.root)
-
-
 def _results(
     options: IngestOptions,
     plugins: Plugins,
@@ -433,7 +431,21 @@ def _results(
     stop: dict[str, bool],
 ) -> Iterator[tuple[InputFile, FileResult, bool]]:
     """(input, result, already recorded) in input order, from here or from worker processes."""
-    pending = _pending(options, store_run, writer, stop, plugins)
+    pending = plan_inputs(
+        PlanOptions(
+            sources=options.sources,
+            include=options.include,
+            exclude=options.exclude,
+            max_file_size=options.max_file_size,
+            force=options.force,
+            checksum=options.checksum,
+            in_process=options.jobs <= 1 and options.executor == "local",
+        ),
+        plugins,
+        store_run,
+        writer,
+        stop,
+    )
     if options.executor != "local":  # shards on another executor (corpus.executors)
         yield from run_shards(options, plugins, config, writer, pending)
         return
@@ -500,64 +512,6 @@ def _one_by_one(pool: WorkerPool, items: list[InputFile]) -> list[FileResult]:
     return results
 
 
-def _pending(
-    options: IngestOptions,
-    store_run: Any,
-    writer: OutputWriter | None,
-    stop: dict[str, bool],
-    plugins: Plugins,
-) -> Iterator[Any]:
-    """Inputs to process, or (input, result, recorded) already decided here (problems, skips).
-
-    With a store, a file whose raw bytes are those of its latest stored version, and whose
-    outputs exist, is not read again nor re-exported: that is what makes re-ingest cheap.
-    Archives (WARC) are listed record by record (:mod:`corpus.archives`); a record already
-    stored as any version of its document is skipped the same way.
-    """
-    listed = expand_archives(
-        select_inputs(options.sources, options.include, options.exclude),
-        plugins.readers,
-        options.max_file_size,
-    )
-    for item in listed:
-        if stop["now"]:
-            return
-        if isinstance(item, tuple):  # an archive's own entry, or a record rejected listing it
-            yield item
-            continue
-        if item.skipped:
-            yield (
-                item,
-                FileResult(item.rel, STATUS_SKIPPED, [item.problem] if item.problem else []),
-                False,
-            )
-            continue
-        if item.problem is not None and item.problem.severity == Severity.ERROR:
-            yield item, FileResult(item.rel, status_of([item.problem]), [item.problem]), False
-            continue
-        if store_run is not None and not options.force:
-            try:
-                data = item.data
-                if data is None:
-                    data = read_file_bytes(item.path, item.rel, options.max_file_size)
-            except CorpusError:
-                yield item  # the worker reports it properly
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            key = store_run.known_unchanged(
-                _root_of(item), item.rel, digest, any_version=item.offset is not None
-            )
-            if key is not None and (writer is None or writer.outputs_exist(key)):
-                store_run.record_unchanged(_root_of(item), item.rel, key)
-                findings = store_run.findings_of(key)
-                yield item, FileResult(item.rel, status_of(findings), findings, key=key), True
-                continue
-            in_process = options.jobs <= 1 and options.executor == "local"
-            if in_process or len(data) <= CARRY_LIMIT:
-                item = attrs.evolve(item, data=data)
-        yield item
-
-
 def _open_store_run(options: IngestOptions, plugins: Plugins, config: Config) -> Any:
     if not options.store:
         return None
@@ -591,15 +545,29 @@ class _StoreRun:
     ) -> str | None:
         return self.run.known_unchanged(root, rel, digest, any_version=any_version)
 
-    def record_unchanged(self, root: str, rel: str, key: str) -> None:
-        self.run.record_unchanged(root, rel, key)
+    def unchanged_by_stat(
+        self, root: str, files: list[tuple[str, tuple[int, int, int]]]
+    ) -> dict[str, tuple[str, tuple[Finding, ...]]]:
+        return self.run.unchanged_by_stat(root, files)
+
+    def record_unchanged(
+        self, root: str, rel: str, key: str, stat: tuple[int, int, int] | None
+    ) -> None:
+        self.run.record_unchanged(root, rel, key, stat=stat)
 
     def findings_of(self, key: str) -> list[Finding]:
         """Findings stored with the latest version, so a skipped file keeps its status."""
         return list(self.run.findings_of(key))
 
-    def record(self, root: str, result: FileResult, *, any_version: bool = False) -> str:
-        return self.run.record(root, result, any_version=any_version)
+    def record(
+        self,
+        root: str,
+        result: FileResult,
+        *,
+        any_version: bool = False,
+        stat: tuple[int, int, int] | None = None,
+    ) -> str:
+        return self.run.record(root, result, any_version=any_version, stat=stat)
 
     def pipeline_summary(self) -> dict[str, Any]:
         """This run's pipeline fingerprint, and how many unchanged files it made run again."""

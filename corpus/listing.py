@@ -33,6 +33,9 @@ class InputFile:
     #: record's byte offset in the archive at ``path``. None for an ordinary file.
     reader: str | None = None
     offset: int | None = None
+    #: ``(size, mtime_ns, inode)`` when the plan stage looked (an ingest with a store), and
+    #: the file had not just been modified: recorded with its version (see corpus.plan).
+    stat: tuple[int, int, int] | None = attrs.field(default=None, eq=False)
 
 
 def _display(name: str) -> str:

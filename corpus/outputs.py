@@ -21,6 +21,7 @@ import attrs
 
 from .archives import is_record_path
 from .errors import CorpusError, OutputError
+from .layout import OutputLayout
 from .model import Finding, Severity
 from .pipeline import STATUS_REJECTED, FileResult, default_key
 
@@ -159,7 +160,7 @@ def write_file(path: str, data: bytes, *, exclusive: bool) -> None:
         os.close(fd)
 
 
-class OutputWriter:
+class OutputWriter(OutputLayout):
     """Places each document's outputs under the output folder, refusing escapes and collisions.
 
     Writing is two-phase so worker processes can do the slow part: :meth:`stage` writes each
@@ -168,8 +169,7 @@ class OutputWriter:
     """
 
     def __init__(self, output: str, extensions: dict[str, str]) -> None:
-        self.root = os.path.abspath(output)
-        self.extensions = dict(extensions)
+        super().__init__(output, extensions)
         self._folders: set[str] = set()
         #: Stale temporary files (of killed runs) removed from the folders this run wrote to.
         self.stale_removed = 0
@@ -263,21 +263,6 @@ class OutputWriter:
             except OSError:
                 continue
         return False
-
-    def target(self, key: str, fmt: str) -> str:
-        target = os.path.normpath(os.path.join(self.root, key + self.extensions[fmt]))
-        if not target.startswith(self.root + os.sep):
-            raise OutputError(
-                f"output for key {key!r} would land outside the output folder",
-                code="UNSAFE_KEY",
-            )
-        return target
-
-    def outputs_exist(self, key: str) -> bool:
-        try:
-            return all(os.path.isfile(self.target(key, fmt)) for fmt in self.extensions)
-        except CorpusError:
-            return False
 
     def _check_folder(self, folder: str, key: str) -> None:
         """Refuse a folder that resolves outside the output folder (a symbolic link in -o)."""
