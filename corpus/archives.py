@@ -10,28 +10,16 @@ accounts for everything else in it: records that are not documents, counted by r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 
 import attrs
 
 from .errors import CorpusError
 from .formats import ArchiveReader, ReaderRegistry
-from .listing import InputFile
+from .items import FileResult, InputFile, status_of
+from .items import is_record_path as is_record_path  # re-exported: born here
+from .items import record_path as record_path
 from .model import Finding, Severity
-from .pipeline import FileResult, status_of
-
-_RECORD_PATH = re.compile(r"#(\d+)\Z")
-
-
-def record_path(archive_rel: str, offset: int) -> str:
-    """The name of a record in reports and the store: ``<archive>#<offset>``."""
-    return f"{archive_rel}#{offset}"
-
-
-def is_record_path(rel: str) -> bool:
-    """Whether ``rel`` names a record of an archive (``...#<offset>``)."""
-    return _RECORD_PATH.search(rel) is not None
 
 
 def archive_reader(readers: ReaderRegistry, rel: str) -> ArchiveReader | None:

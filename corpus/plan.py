@@ -27,10 +27,10 @@ import attrs
 
 from .archives import expand_archives
 from .errors import CorpusError
+from .items import STATUS_SKIPPED, UNCHANGED, FileResult, InputFile, Triple, source_root, status_of
 from .layout import OutputLayout
-from .listing import InputFile
 from .model import Finding, Severity
-from .pipeline import STATUS_SKIPPED, FileResult, read_file_bytes, status_of
+from .pipeline import read_file_bytes
 from .plugins import Plugins
 from .selection import select_inputs
 
@@ -42,16 +42,6 @@ CARRY_LIMIT = 64 * 1024
 #: A file modified this recently (ns) may change again within the same modification-time
 #: tick (2 s on FAT): its size and time are not recorded, so the next run hashes it.
 RACY_NS = 2_000_000_000
-
-#: The third member of a decided input when the store must count it as unchanged (seen in
-#: this run, same version): the commit stage records it so.
-UNCHANGED = "unchanged"
-
-#: (input, result, decided): an input the plan stage settled itself. ``decided`` is False
-#: for an input to commit and record like a processed one (skips, listing problems), True
-#: for one with nothing to record (an archive's own entry), :data:`UNCHANGED` for an
-#: unchanged file.
-Decided = tuple[InputFile, FileResult, "bool | str"]
 
 
 class StoreLookup(Protocol):
@@ -84,18 +74,13 @@ class PlanOptions:
     in_process: bool = False
 
 
-def source_root(item: InputFile) -> str:
-    """The root an input is recorded under in the store."""
-    return os.path.abspath(item.root)
-
-
 def plan_inputs(
     options: PlanOptions,
     plugins: Plugins,
     store: StoreLookup | None,
     outputs: OutputLayout | None,
     stop: dict[str, Any],
-) -> Iterator[InputFile | Decided]:
+) -> Iterator[InputFile | Triple]:
     """Inputs to process, or ``(input, result, True)`` decided here, in input order.
 
     With a store, each input to process carries its ``stat`` (size, modification time,
@@ -171,7 +156,7 @@ def _plan_one(
     store: StoreLookup | None,
     outputs: OutputLayout | None,
     known: dict[tuple[str, str], tuple[str, tuple[Finding, ...]]],
-) -> InputFile | Decided:
+) -> InputFile | Triple:
     if isinstance(item, tuple):  # an archive's own entry, or a record rejected listing it
         return item
     if item.skipped:
