@@ -66,9 +66,7 @@ def ingest(plugins, src: Path, tmp_path: Path, **kwargs):
     return run_ingest(options, plugins=plugins, config=Config())
 
 
-def test_an_unchanged_file_is_not_read_and_a_touched_one_is_hashed_once(
-    plugins, tmp_path, opened
-):
+def test_an_unchanged_file_is_not_read_and_a_touched_one_is_hashed_once(plugins, tmp_path, opened):
     src = tmp_path / "src"
     paths = make_corpus(src, 5)
     first = ingest(plugins, src, tmp_path)
