@@ -1,9 +1,11 @@
 """``corpus ingest`` as a library call: list sources, process files, write outputs and a report.
 
-This module runs the stages in order, in this process or in worker processes; the parts are
-modules of their own: :mod:`corpus.listing` (which files, in which order),
-:mod:`corpus.pipeline` (one file through reader, plugins and exporters), :mod:`corpus.outputs`
-(atomic writes without collisions) and :mod:`corpus.report` (the streamed report).
+:func:`run_ingest` composes the three stages, each an iterator over the one before it:
+:mod:`corpus.plan` (the listing, and what the store already has) -> :mod:`corpus.execute`
+(each work item through :mod:`corpus.pipeline`, here or in worker processes, outputs staged)
+-> :mod:`corpus.commit` (outputs renamed into place, store, report, in input order). Around
+them it holds what belongs to the whole run: the store run, signals, the progress bar and
+the report file. No stage imports a later one (docs/architecture.md, *The ingest stages*).
 
 Memory stays flat as a corpus grows: files are listed lazily, processed one at a time (or a
 batch per worker process), report entries are streamed to a temporary file, and only totals

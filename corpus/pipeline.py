@@ -1,8 +1,9 @@
 """One file through the stages: read -> key -> enrich -> validate -> export.
 
 Everything here works on one input and returns values; walking folders, worker processes and
-writing files belong to :mod:`corpus.ingest`. Errors a user can cause become findings, so a
-caller always gets a :class:`FileResult` it can put in the report.
+writing files belong to the ingest stages (:mod:`corpus.ingest`), which all use this module
+and which it knows nothing about. Errors a user can cause become findings, so a caller
+always gets a :class:`FileResult` it can put in the report.
 """
 
 from __future__ import annotations
