@@ -40,12 +40,17 @@ def expand_archives(
     archive's own entry, records rejected while listing), which the store does not record.
     """
     has_archives = any(isinstance(r, ArchiveReader) for r in readers)
+    # Most files are not archives: one endswith() over every archive extension rules them out.
+    endings = tuple(
+        e.lower() for r in readers if isinstance(r, ArchiveReader) for e in r.extensions
+    )
     for item in items:
         reader = None
         if (
             has_archives
             and not item.skipped
             and (item.problem is None or item.problem.severity != Severity.ERROR)
+            and item.rel.lower().endswith(endings)
         ):
             reader = archive_reader(readers, item.rel)
         if reader is None:

@@ -63,6 +63,7 @@ def commit_results(
     A rejected input is copied into the ``quarantine`` folder, when one is given, by
     ``copy`` (:func:`~corpus.outputs.quarantine_file`).
     """
+    roots: dict[str, str] = {}  # each input root's source_root, worked out once
     for item, result, decided in results:
         if item.problem is not None and item.problem not in result.findings:
             findings = [item.problem, *result.findings]
@@ -72,12 +73,11 @@ def commit_results(
         if quarantine and result.status == STATUS_REJECTED:
             result = quarantine_input(item, result, quarantine, copy)
         if store is not None:
+            root = roots.get(item.root) or roots.setdefault(item.root, source_root(item))
             if decided == UNCHANGED:
-                store.record_unchanged(source_root(item), item.rel, result.key or "", item.stat)
+                store.record_unchanged(root, item.rel, result.key or "", item.stat)
             elif not decided and result.status != STATUS_SKIPPED:
-                store.record(
-                    source_root(item), result, any_version=item.offset is not None, stat=item.stat
-                )
+                store.record(root, result, any_version=item.offset is not None, stat=item.stat)
         report.add(result)
         yield item, result
 

@@ -37,6 +37,20 @@ class InputFile:
     #: the file had not just been modified: recorded with its version (see corpus.plan).
     stat: tuple[int, int, int] | None = attrs.field(default=None, eq=False)
 
+    def with_stat(self, stat: tuple[int, int, int] | None) -> InputFile:
+        """The same input carrying ``stat`` (``attrs.evolve``, cheaper: once per file)."""
+        return InputFile(
+            self.path,
+            self.root,
+            self.rel,
+            self.problem,
+            self.skipped,
+            self.data,
+            self.reader,
+            self.offset,
+            stat,
+        )
+
 
 STATUS_OK = "ok"
 STATUS_WARNING = "warning"

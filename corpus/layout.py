@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import CorpusError, OutputError
+from .errors import OutputError
 
 #: Folder switches after which :meth:`OutputLayout.outputs_exist` stops listing folders (keys
 #: set by a plugin may jump between folders; then a stat per file is cheaper).
@@ -42,10 +42,12 @@ class OutputLayout:
         Unchanged documents come folder by folder, so the folder is listed once (without a
         system call per file) rather than each output looked up on its own.
         """
-        try:
-            targets = [self.target(key, fmt) for fmt in self.extensions]
-        except CorpusError:
+        # target() for each format, with the path work done once: an extension has no
+        # separator, so normpath(root/key + ext) is normpath(root/key) + ext.
+        base = os.path.normpath(os.path.join(self.root, key))
+        if not base.startswith(self.root + os.sep):
             return False
+        targets = [base + ext for ext in self.extensions.values()]
         self._checks += 1
         for target in targets:
             folder, _, name = target.rpartition(os.sep)

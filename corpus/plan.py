@@ -27,7 +27,7 @@ import attrs
 
 from .archives import expand_archives
 from .errors import CorpusError
-from .items import STATUS_SKIPPED, UNCHANGED, FileResult, InputFile, Triple, source_root, status_of
+from .items import STATUS_SKIPPED, UNCHANGED, FileResult, InputFile, Triple, status_of
 from .layout import OutputLayout
 from .model import Finding, Severity
 from .pipeline import read_file_bytes
@@ -92,12 +92,21 @@ def plan_inputs(
         plugins.readers,
         options.max_file_size,
     )
+    roots = _Roots()
     for chunk in _chunks(listed, CHUNK):
-        known = _known_by_stat(chunk, store, options)
+        known = _known_by_stat(chunk, store, options, roots)
         for item in chunk:
             if stop["now"]:
                 return
-            yield _plan_one(item, options, store, outputs, known)
+            yield _plan_one(item, options, store, outputs, known, roots)
+
+
+class _Roots(dict):
+    """Each input root's :func:`source_root`, worked out once per run (not once per file)."""
+
+    def __missing__(self, root: str) -> str:
+        self[root] = found = os.path.abspath(root)
+        return found
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -123,7 +132,7 @@ def _plain_file(item: Any) -> bool:
 
 
 def _known_by_stat(
-    chunk: list[Any], store: StoreLookup | None, options: PlanOptions
+    chunk: list[Any], store: StoreLookup | None, options: PlanOptions, roots: _Roots
 ) -> dict[tuple[str, str], tuple[str, tuple[Finding, ...]]]:
     """Stat the chunk's files (in place: each carries its stat), and ask the store which of
     them it has with that very stat: ``(root, rel) -> (key, findings)``."""
@@ -140,9 +149,9 @@ def _known_by_stat(
             continue  # the execute stage reports it
         stat = (st.st_size, st.st_mtime_ns, st.st_ino)
         if stat[1] < racy_after:
-            chunk[index] = attrs.evolve(item, stat=stat)
+            chunk[index] = item.with_stat(stat)
         if not (options.force or options.checksum):
-            by_root.setdefault(source_root(item), []).append((item.rel, stat))
+            by_root.setdefault(roots[item.root], []).append((item.rel, stat))
     known = {}
     for root, files in by_root.items():
         for rel, found in store.unchanged_by_stat(root, files).items():
@@ -156,6 +165,7 @@ def _plan_one(
     store: StoreLookup | None,
     outputs: OutputLayout | None,
     known: dict[tuple[str, str], tuple[str, tuple[Finding, ...]]],
+    roots: _Roots,
 ) -> InputFile | Triple:
     if isinstance(item, tuple):  # an archive's own entry, or a record rejected listing it
         return item
@@ -166,7 +176,7 @@ def _plan_one(
         return item, FileResult(item.rel, status_of([item.problem]), [item.problem]), False
     if store is None or options.force:
         return item
-    root = source_root(item)
+    root = roots[item.root]
     hit = known.get((root, item.rel))
     if hit is not None and (outputs is None or outputs.outputs_exist(hit[0])):
         # The bytes are not read: the stat recorded stays (it is the one just compared).
