@@ -3,9 +3,9 @@
 It lists the sources (:mod:`corpus.listing`, :mod:`corpus.selection`, archives expanded
 record by record by :mod:`corpus.archives`) and, with a store, asks it what it already has,
 so an unchanged file is neither read nor sent anywhere. It yields *work items*
-(:class:`~corpus.listing.InputFile`) for the execute stage, and ``(input, result, True)``
-for inputs it decided itself (skips, listing problems, unchanged files), which keep their
-place in input order.
+(:class:`~corpus.items.InputFile`) for the execute stage, and ``(input, result, decided)``
+for inputs it settled itself (skips, listing problems, unchanged files: see
+:data:`corpus.items.UNCHANGED`), which keep their place in input order.
 
 Unchanged files are found in two steps. A file whose size, modification time and inode are
 those the store recorded at its last ingest (and whose document, pipeline and outputs are
@@ -81,7 +81,7 @@ def plan_inputs(
     outputs: OutputLayout | None,
     stop: dict[str, Any],
 ) -> Iterator[InputFile | Triple]:
-    """Inputs to process, or ``(input, result, True)`` decided here, in input order.
+    """Inputs to process, or ``(input, result, decided)`` settled here, in input order.
 
     With a store, each input to process carries its ``stat`` (size, modification time,
     inode: recorded with its version), and one whose bytes or stat show it unchanged since
@@ -102,7 +102,7 @@ def plan_inputs(
 
 
 class _Roots(dict):
-    """Each input root's :func:`source_root`, worked out once per run (not once per file)."""
+    """Each input root's :func:`~corpus.items.source_root`, worked out once per run."""
 
     def __missing__(self, root: str) -> str:
         self[root] = found = os.path.abspath(root)
