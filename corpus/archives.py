@@ -10,28 +10,16 @@ accounts for everything else in it: records that are not documents, counted by r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 
 import attrs
 
 from .errors import CorpusError
 from .formats import ArchiveReader, ReaderRegistry
-from .listing import InputFile
+from .items import FileResult, InputFile, status_of
+from .items import is_record_path as is_record_path  # re-exported: born here
+from .items import record_path as record_path
 from .model import Finding, Severity
-from .pipeline import FileResult, status_of
-
-_RECORD_PATH = re.compile(r"#(\d+)\Z")
-
-
-def record_path(archive_rel: str, offset: int) -> str:
-    """The name of a record in reports and the store: ``<archive>#<offset>``."""
-    return f"{archive_rel}#{offset}"
-
-
-def is_record_path(rel: str) -> bool:
-    """Whether ``rel`` names a record of an archive (``...#<offset>``)."""
-    return _RECORD_PATH.search(rel) is not None
 
 
 def archive_reader(readers: ReaderRegistry, rel: str) -> ArchiveReader | None:
@@ -52,12 +40,17 @@ def expand_archives(
     archive's own entry, records rejected while listing), which the store does not record.
     """
     has_archives = any(isinstance(r, ArchiveReader) for r in readers)
+    # Most files are not archives: one endswith() over every archive extension rules them out.
+    endings = tuple(
+        e.lower() for r in readers if isinstance(r, ArchiveReader) for e in r.extensions
+    )
     for item in items:
         reader = None
         if (
             has_archives
             and not item.skipped
             and (item.problem is None or item.problem.severity != Severity.ERROR)
+            and item.rel.lower().endswith(endings)
         ):
             reader = archive_reader(readers, item.rel)
         if reader is None:

@@ -161,6 +161,12 @@ def cli(
     "--force", is_flag=True, help="Re-read and re-export files the store says are unchanged."
 )
 @click.option(
+    "--checksum",
+    is_flag=True,
+    help="Hash every file to find unchanged ones, even when its size and modification time "
+    "are those the store recorded (which otherwise mark it unchanged without reading it).",
+)
+@click.option(
     "--quarantine",
     type=click.Path(file_okay=False),
     help="Copy rejected files here, each with a .rejected.json sidecar saying why.",
@@ -183,6 +189,7 @@ def ingest(
     store_path: str,
     no_store: bool,
     force: bool,
+    checksum: bool,
     quarantine: str | None,
     quiet: bool,
     as_json: bool,
@@ -211,6 +218,7 @@ def ingest(
         plugin_timeout=plugin_timeout,
         store=None if no_store else store_path,
         force=force,
+        checksum=checksum,
         quarantine=quarantine,
         arguments=tuple(sys.argv[1:]),
         include=include,

@@ -1,9 +1,11 @@
 """``corpus ingest`` as a library call: list sources, process files, write outputs and a report.
 
-This module runs the stages in order, in this process or in worker processes; the parts are
-modules of their own: :mod:`corpus.listing` (which files, in which order),
-:mod:`corpus.pipeline` (one file through reader, plugins and exporters), :mod:`corpus.outputs`
-(atomic writes without collisions) and :mod:`corpus.report` (the streamed report).
+:func:`run_ingest` composes the three stages, each an iterator over the one before it:
+:mod:`corpus.plan` (the listing, and what the store already has) -> :mod:`corpus.execute`
+(each work item through :mod:`corpus.pipeline`, here or in worker processes, outputs staged)
+-> :mod:`corpus.commit` (outputs renamed into place, store, report, in input order). Around
+them it holds what belongs to the whole run: the store run, signals, the progress bar and
+the report file. No stage imports a later one (docs/architecture.md, *The ingest stages*).
 
 Memory stays flat as a corpus grows: files are listed lazily, processed one at a time (or a
 batch per worker process), report entries are streamed to a temporary file, and only totals
@@ -13,42 +15,31 @@ stay in memory. Outputs are written atomically and never inside a source.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import signal
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from .archives import expand_archives
+from .commit import check_quarantine, commit_results
 from .config import Config
 from .errors import ConfigError, CorpusError, OutputError
+from .execute import execute_items, process_item, worker_batch
 from .executors import get_executor
-from .listing import InputFile, iter_inputs
-from .model import Finding, Severity
-from .ordered import in_input_order
-from .outputs import OutputWriter, discard_staged, quarantine_file, temp_prefix
-from .pipeline import (
-    DEFAULT_MAX_FILE_SIZE,
-    STATUS_REJECTED,
-    STATUS_SKIPPED,
-    FileResult,
-    lost_in_worker,
-    process_data,
-    process_path,
-    read_file_bytes,
-    status_of,
-)
-from .plugins import Plugins, PluginSpec
+from .items import STATUS_REJECTED, FileResult, InputFile
+from .listing import iter_inputs
+from .model import Finding
+from .outputs import OutputWriter, quarantine_file
+from .pipeline import DEFAULT_MAX_FILE_SIZE
+from .plan import PlanOptions, plan_inputs
+from .plugins import Plugins
 from .report import IngestReport
 from .selection import select_inputs
-from .shards import run_shards
-from .workers import WorkerDied, WorkerError, WorkerPool, default_context
+from .workers import default_context
 
 __all__ = [
     "IngestOptions",
@@ -61,11 +52,8 @@ __all__ = [
 ]
 
 REPORT_NAME = "report.json"
-#: Files sent to a worker process at once: amortizes inter-process overhead.
-BATCH_SIZE = 64
-#: Files the parent read (to check the store) are handed to workers with their bytes up to
-#: this size; larger ones are read again there, so batches in flight stay small in memory.
-CARRY_LIMIT = 64 * 1024
+#: What each worker of the local pool runs on a batch (see _consume).
+_worker_batch = worker_batch
 
 
 @attrs.frozen
@@ -81,6 +69,8 @@ class IngestOptions:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     store: str | None = None
     force: bool = False
+    #: Hash every file, even one whose size and modification time are those recorded.
+    checksum: bool = False
     quarantine: str | None = None
     plugin_timeout: float | None = None
     arguments: tuple[str, ...] = ()
@@ -91,56 +81,6 @@ class IngestOptions:
     #: ``--include`` / ``--exclude`` glob patterns (see :mod:`corpus.selection`).
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-
-
-# -- processing ------------------------------------------------------------------------------
-
-_worker_state: dict[str, Any] = {}
-
-
-def _worker_init(
-    plugins: Plugins | PluginSpec,
-    config: Config,
-    options: IngestOptions,
-    extensions: dict[str, str] | None,
-) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # Forked workers inherit the parent's loaded plugins (inline ones too); spawned ones load
-    # the same set again from its picklable spec.
-    _worker_state["plugins"] = plugins if isinstance(plugins, Plugins) else Plugins(plugins)
-    _worker_state["config"] = config
-    _worker_state["options"] = options
-    _worker_state["writer"] = OutputWriter(options.output, extensions) if extensions else None
-
-
-def process_item(
-    item: InputFile, plugins: Plugins, config: Config, options: IngestOptions
-) -> FileResult:
-    """One listed input through the pipeline, from its bytes if the parent already read them."""
-    common = {
-        "plugins": plugins,
-        "config": config,
-        "formats": options.formats,
-        "fail_fast": options.fail_fast,
-        "plugin_timeout": options.plugin_timeout,
-    }
-    if item.data is not None:
-        return process_data(item.data, item.rel, reader=item.reader, **common)
-    return process_path(item.path, item.rel, max_file_size=options.max_file_size, **common)
-
-
-def _worker_batch(items: list[InputFile]) -> list[FileResult]:
-    options: IngestOptions = _worker_state["options"]
-    writer: OutputWriter | None = _worker_state["writer"]
-    results = []
-    for item in items:
-        result = process_item(item, _worker_state["plugins"], _worker_state["config"], options)
-        if writer is not None:
-            result = writer.stage(result)
-        # Only a store needs the whole document; otherwise send key and hash back (cheaper).
-        results.append(result if options.store else result.slim())
-    return results
 
 
 def _check_paths(options: IngestOptions) -> None:
@@ -197,7 +137,7 @@ def run_ingest(
         if report_target:
             writer.reserve(report_target)
     if options.quarantine:
-        _check_quarantine(options.quarantine)
+        check_quarantine(options.quarantine)
     try:
         report = IngestReport(options)
     except OSError as exc:  # its entries go to a temporary file: the temporary folder is full
@@ -285,43 +225,52 @@ def _consume(
     bar: Any,
     on_result: Callable[[FileResult], None] | None,
 ) -> None:
-    """Commit, record and report each result in input order, until done or stopped."""
-    results = _results(options, plugins, config, store_run, writer, stop)
-    with contextlib.closing(results):  # on any exit, workers stop and stages go at once
-        _consume_results(options, store_run, writer, stop, report, bar, on_result, results)
+    """The three stages, one after the other: plan -> execute -> commit, until done or stopped.
 
-
-def _consume_results(
-    options: IngestOptions,
-    store_run: Any,
-    writer: OutputWriter | None,
-    stop: dict[str, Any],
-    report: IngestReport,
-    bar: Any,
-    on_result: Callable[[FileResult], None] | None,
-    results: Iterator[tuple[InputFile, FileResult, bool]],
-) -> None:
-    for item, result, recorded in results:
-        if item.problem is not None and item.problem not in result.findings:
-            findings = [item.problem, *result.findings]
-            result = attrs.evolve(result, findings=findings, status=status_of(findings))
-        if writer is not None:
-            result = writer.keep(result) if recorded else writer.commit(result)
-        if options.quarantine and result.status == STATUS_REJECTED:
-            result = _quarantine(item, result, options.quarantine)
-        if store_run is not None and not recorded and result.status != STATUS_SKIPPED:
-            store_run.record(_root_of(item), result, any_version=item.offset is not None)
-        report.add(result)
-        if on_result is not None:
-            on_result(result)
-        if bar is not None:
-            if item.offset is not None:  # the total counted its archive once, not per record
-                bar.length += 1
-            bar.update(1)
-        if options.fail_fast and result.status == STATUS_REJECTED:
-            break
-        if stop["now"]:
-            break
+    Each stage is an iterator over the one before it, and knows only that one: the plan
+    yields work items, the executor turns them into results (staged outputs), the commit
+    stage makes each result final in input order. Stopping closes the chain from the end.
+    """
+    planned = plan_inputs(
+        PlanOptions(
+            sources=options.sources,
+            include=options.include,
+            exclude=options.exclude,
+            max_file_size=options.max_file_size,
+            force=options.force,
+            checksum=options.checksum,
+            in_process=options.jobs <= 1 and options.executor == "local",
+        ),
+        plugins,
+        store_run,
+        writer,
+        stop,
+    )
+    # The worker function, the pool's start method and the quarantine copy are looked up
+    # here when the run starts, so a caller (a test) can replace them in this module.
+    executed = execute_items(
+        options, plugins, config, writer, planned, batch=_worker_batch, context=default_context
+    )
+    with contextlib.closing(executed):  # on any exit, workers stop and stages go at once
+        committed = commit_results(
+            executed,
+            writer=writer,
+            store=store_run,
+            report=report,
+            quarantine=options.quarantine,
+            copy=quarantine_file,
+        )
+        for item, result in committed:
+            if on_result is not None:
+                on_result(result)
+            if bar is not None:
+                if item.offset is not None:  # the total counted its archive once, not per record
+                    bar.length += 1
+                bar.update(1)
+            if options.fail_fast and result.status == STATUS_REJECTED:
+                break
+            if stop["now"]:
+                break
 
 
 #: The signals that stop a run gracefully: Ctrl-C, and what service managers send.
@@ -352,36 +301,6 @@ def _start_writer(writer: OutputWriter, options: IngestOptions) -> None:
             f"{exc.strerror or exc}; choose an output folder you can write to",
             code="OUTPUT_UNWRITABLE",
         ) from None
-
-
-def _check_quarantine(folder: str) -> None:
-    """The quarantine folder must exist (or be made) and take files, before any work."""
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=temp_prefix(), dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write to the quarantine folder {folder}: {exc.strerror or exc}; choose "
-            "a folder you can write to",
-            code="QUARANTINE_UNWRITABLE",
-        ) from None
-
-
-def _quarantine(item: InputFile, result: FileResult, folder: str) -> FileResult:
-    """Quarantine a rejected input; a failure is one more finding on it, not a failed run."""
-    try:
-        quarantine_file(item, result, folder)
-    except OSError as exc:
-        finding = Finding(
-            "QUARANTINE_FAILED",
-            Severity.ERROR,
-            f"could not copy the file into the quarantine folder: {exc.strerror or exc}",
-            path=result.path,
-        )
-        return attrs.evolve(result, findings=[*result.findings, finding])
-    return result
 
 
 def _report_target(options: IngestOptions) -> str | None:
@@ -420,144 +339,6 @@ def _write_report(report: IngestReport, options: IngestOptions) -> None:
     )
 
 
-def _root_of(item: InputFile) -> str:
-    return os.path.abspath(item.root)
-
-
-def _results(
-    options: IngestOptions,
-    plugins: Plugins,
-    config: Config,
-    store_run: Any,
-    writer: OutputWriter | None,
-    stop: dict[str, bool],
-) -> Iterator[tuple[InputFile, FileResult, bool]]:
-    """(input, result, already recorded) in input order, from here or from worker processes."""
-    pending = _pending(options, store_run, writer, stop, plugins)
-    if options.executor != "local":  # shards on another executor (corpus.executors)
-        yield from run_shards(options, plugins, config, writer, pending)
-        return
-    if options.jobs <= 1:
-        for item in pending:
-            if isinstance(item, tuple):
-                yield item
-                continue
-            result = process_item(item, plugins, config, options)
-            yield item, writer.stage(result) if writer is not None else result, False
-        return
-    ctx, forked = default_context()
-    initargs = (
-        plugins if forked else plugins.spec,
-        config,
-        options,
-        writer.extensions if writer else None,
-    )
-    with WorkerPool(ctx, options.jobs, _worker_batch, _worker_init, initargs) as pool:
-
-        def collect(items: list[InputFile], ticket: Any) -> list[FileResult]:
-            try:
-                return pool.result(ticket)
-            except WorkerDied:
-                if writer is not None:
-                    writer.worker_died()
-                return _one_by_one(pool, items)
-            except WorkerError:  # a bug outside the per-file guard: find the file it hit
-                return _one_by_one(pool, items)
-
-        def stopped(tickets: list[Any]) -> None:
-            # Stopped early (interrupt, fail-fast): let in-flight work finish, drop its stages.
-            for ticket in tickets:
-                with contextlib.suppress(WorkerDied):
-                    for result in pool.result(ticket):
-                        discard_staged(result)
-
-        yield from in_input_order(
-            pending,
-            batch_size=BATCH_SIZE,
-            submit=pool.submit,
-            collect=collect,
-            full=lambda _batches, length: length > options.jobs * 4,
-            stopped=stopped,
-        )
-        pool.close()
-
-
-def _one_by_one(pool: WorkerPool, items: list[InputFile]) -> list[FileResult]:
-    """A batch whose worker died, again file by file: only the file that kills is lost.
-
-    Files of the batch staged before the death left temporary files of a process that no
-    longer runs; :meth:`OutputWriter.worker_died` has them removed.
-    """
-    results = []
-    for item in items:
-        try:
-            (result,) = pool.result(pool.submit([item]))
-        except WorkerDied as died:
-            result = lost_in_worker(item.rel, died.how, died=True)
-        except WorkerError as error:
-            result = lost_in_worker(item.rel, error, died=False)
-        results.append(result)
-    return results
-
-
-def _pending(
-    options: IngestOptions,
-    store_run: Any,
-    writer: OutputWriter | None,
-    stop: dict[str, bool],
-    plugins: Plugins,
-) -> Iterator[Any]:
-    """Inputs to process, or (input, result, recorded) already decided here (problems, skips).
-
-    With a store, a file whose raw bytes are those of its latest stored version, and whose
-    outputs exist, is not read again nor re-exported: that is what makes re-ingest cheap.
-    Archives (WARC) are listed record by record (:mod:`corpus.archives`); a record already
-    stored as any version of its document is skipped the same way.
-    """
-    listed = expand_archives(
-        select_inputs(options.sources, options.include, options.exclude),
-        plugins.readers,
-        options.max_file_size,
-    )
-    for item in listed:
-        if stop["now"]:
-            return
-        if isinstance(item, tuple):  # an archive's own entry, or a record rejected listing it
-            yield item
-            continue
-        if item.skipped:
-            yield (
-                item,
-                FileResult(item.rel, STATUS_SKIPPED, [item.problem] if item.problem else []),
-                False,
-            )
-            continue
-        if item.problem is not None and item.problem.severity == Severity.ERROR:
-            yield item, FileResult(item.rel, status_of([item.problem]), [item.problem]), False
-            continue
-        if store_run is not None and not options.force:
-            try:
-                data = item.data
-                if data is None:
-                    data = read_file_bytes(item.path, item.rel, options.max_file_size)
-            except CorpusError:
-                yield item  # the worker reports it properly
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            key = store_run.known_unchanged(
-                _root_of(item), item.rel, digest, any_version=item.offset is not None
-            )
-            if key is not None and (writer is None or writer.outputs_exist(key)):
-                store_run.record_unchanged(_root_of(item), item.rel, key)
-                findings = store_run.findings_of(key)
-                yield item, FileResult(item.rel, status_of(findings), findings, key=key), True
-                continue
-            in_process = options.jobs <= 1 and options.executor == "local"
-            if in_process or len(data) <= CARRY_LIMIT:
-                item = attrs.evolve(item, data=data)
-        yield item
-
-
 def _open_store_run(options: IngestOptions, plugins: Plugins, config: Config) -> Any:
     if not options.store:
         return None
@@ -591,15 +372,29 @@ class _StoreRun:
     ) -> str | None:
         return self.run.known_unchanged(root, rel, digest, any_version=any_version)
 
-    def record_unchanged(self, root: str, rel: str, key: str) -> None:
-        self.run.record_unchanged(root, rel, key)
+    def unchanged_by_stat(
+        self, root: str, files: list[tuple[str, tuple[int, int, int]]]
+    ) -> dict[str, tuple[str, tuple[Finding, ...]]]:
+        return self.run.unchanged_by_stat(root, files)
+
+    def record_unchanged(
+        self, root: str, rel: str, key: str, stat: tuple[int, int, int] | None
+    ) -> None:
+        self.run.record_unchanged(root, rel, key, stat=stat)
 
     def findings_of(self, key: str) -> list[Finding]:
         """Findings stored with the latest version, so a skipped file keeps its status."""
         return list(self.run.findings_of(key))
 
-    def record(self, root: str, result: FileResult, *, any_version: bool = False) -> str:
-        return self.run.record(root, result, any_version=any_version)
+    def record(
+        self,
+        root: str,
+        result: FileResult,
+        *,
+        any_version: bool = False,
+        stat: tuple[int, int, int] | None = None,
+    ) -> str:
+        return self.run.record(root, result, any_version=any_version, stat=stat)
 
     def pipeline_summary(self) -> dict[str, Any]:
         """This run's pipeline fingerprint, and how many unchanged files it made run again."""

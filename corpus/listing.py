@@ -11,28 +11,8 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import attrs
-
+from .items import InputFile as InputFile  # re-exported: born here
 from .model import Finding, Severity
-
-
-@attrs.frozen
-class InputFile:
-    """One listed input: where it is, its root, and its path relative to that root."""
-
-    path: str
-    root: str
-    rel: str
-    problem: Finding | None = None
-    #: Seen and left alone on purpose (a hidden name): reported as skipped, never read.
-    skipped: bool = False
-    #: The file's bytes when the parent already read them (to check the store), so they are
-    #: not read twice; None means the processing side reads the file.
-    data: bytes | None = attrs.field(default=None, repr=False, eq=False)
-    #: For a record of an archive (see corpus.archives): the reader of its bytes, and the
-    #: record's byte offset in the archive at ``path``. None for an ordinary file.
-    reader: str | None = None
-    offset: int | None = None
 
 
 def _display(name: str) -> str:

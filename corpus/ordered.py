@@ -12,12 +12,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from .listing import InputFile
-from .outputs import discard_staged
-from .pipeline import FileResult
-
-#: (input, result, already recorded): what ingest consumes.
-Triple = tuple[InputFile, FileResult, bool]
+from .items import FileResult, InputFile, Triple
+from .staging import discard_staged
 
 
 def in_input_order(

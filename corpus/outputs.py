@@ -1,182 +1,52 @@
-"""Writing outputs: atomically, under the output folder, without collisions.
+"""Committing outputs: staged outputs renamed into place, without collisions.
 
-Every output goes to a temporary file (``.corpus-tmp-<pid>-...``) beside its target and is
-renamed into place, so no file under a final name is ever half written, even after kill -9.
+The commit stage's side of writing outputs. Every output was staged (:mod:`corpus.staging`)
+as a temporary file (``.corpus-tmp-<pid>-...``) beside its target; here, in the one process
+that sees every key, it is renamed into place, so no file under a final name is ever half
+written, even after kill -9.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
-
-from .archives import is_record_path
 from .errors import CorpusError, OutputError
-from .model import Finding, Severity
-from .pipeline import STATUS_REJECTED, FileResult, default_key
+from .items import FileResult, InputFile, is_record_path
+from .pipeline import default_key
+
+# Re-exported: these were born here and other modules import them from here.
+from .staging import TMP_PREFIX as TMP_PREFIX
+from .staging import OutputStager, output_failure
+from .staging import discard_staged as discard_staged
+from .staging import remove_stale_temps as remove_stale_temps
+from .staging import temp_file_beside as temp_file_beside
+from .staging import temp_prefix as temp_prefix
+from .staging import unlink_quietly as unlink_quietly
+from .staging import write_atomic as write_atomic
+from .staging import write_file as write_file
 
 if TYPE_CHECKING:
-    from .listing import InputFile
     from .plugins import Plugins
 
-#: Temporary files start with this, then the writing process's id and a dash.
-TMP_PREFIX = ".corpus-tmp-"
 
-
-def temp_prefix() -> str:
-    """The prefix of this process's temporary files (its id tells whether they are stale)."""
-    return f"{TMP_PREFIX}{os.getpid()}-"
-
-
-def unlink_quietly(path: str) -> None:
-    """Remove a file if it is there; clean-up must not hide the error that called for it."""
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-def _umask() -> int:
-    """The process umask; from /proc on Linux, since setting it to read it races other threads."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def temp_file_beside(target: Path) -> tuple[int, str]:
-    """A temporary file in ``target``'s folder, with the mode a plain ``open`` would give it.
-
-    ``mkstemp`` makes files 0600: renamed into place they would be the only outputs that
-    others cannot read.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), dir=target.parent)
-    if hasattr(os, "fchmod"):
-        os.fchmod(fd, 0o666 & ~_umask())
-    return fd, tmp
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` via a temporary file in the same folder and a rename.
-
-    A crash leaves either the old file or the new one under the final name, never half of one.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_file_beside(target)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        unlink_quietly(tmp)
-        raise
-
-
-_tmp_ids = itertools.count()
-
-
-def _process_gone(pid: int) -> bool:
-    """Whether no process ``pid`` runs on this machine (False when that cannot be told)."""
-    if pid == os.getpid() or os.name != "posix":  # elsewhere os.kill(pid, 0) would kill
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # it exists but belongs to another user
-        return False
-    return False
-
-
-def remove_stale_temps(folder: str, before_ns: int) -> int:
-    """Delete the temporary files a killed run left in ``folder``; how many were removed.
-
-    A temporary file is stale when the process named in it no longer runs and it is older
-    than ``before_ns`` (this run's start by the output file system's clock): files being
-    written right now, by this run or another, are never touched. Subfolders are not visited.
-    """
-    removed = 0
-    try:
-        entries = os.scandir(folder)
-    except OSError:
-        return 0
-    with entries:
-        for entry in entries:
-            name = entry.name
-            if not name.startswith(TMP_PREFIX):
-                continue
-            pid = name[len(TMP_PREFIX) :].partition("-")[0]
-            if not (pid.isascii() and pid.isdigit()):
-                continue
-            try:
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                if entry.stat(follow_symlinks=False).st_mtime_ns >= before_ns:
-                    continue
-            except OSError:
-                continue
-            if _process_gone(int(pid)):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed += 1
-    return removed
-
-
-def _filesystem_now(folder: str) -> int:
-    """The output file system's own clock (file times can lag ``time.time_ns()`` by ticks)."""
-    os.makedirs(folder, exist_ok=True)
-    fd, probe = tempfile.mkstemp(prefix=temp_prefix(), dir=folder)
-    try:
-        return os.fstat(fd).st_mtime_ns
-    finally:
-        os.close(fd)
-        unlink_quietly(probe)
-
-
-def write_file(path: str, data: bytes, *, exclusive: bool) -> None:
-    """Write ``data`` to a new file at ``path`` (``exclusive``: fail if it exists, else
-    replace it), looping over short writes."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_EXCL if exclusive else os.O_TRUNC)
-    fd = os.open(path, flags, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-
-
-class OutputWriter:
+class OutputWriter(OutputStager):
     """Places each document's outputs under the output folder, refusing escapes and collisions.
 
-    Writing is two-phase so worker processes can do the slow part: :meth:`stage` writes each
-    output to a temporary file beside its target (in any process); :meth:`commit` (in the
-    parent, which sees every key) checks for collisions and renames, or removes the stage.
+    Writing is two-phase so worker processes can do the slow part: :meth:`stage` (of
+    :class:`~corpus.staging.OutputStager`, the execute stage's side) writes each output to a
+    temporary file beside its target (in any process); :meth:`commit` (in the parent, which
+    sees every key) checks for collisions and renames, or removes the stage.
     """
 
     def __init__(self, output: str, extensions: dict[str, str]) -> None:
-        self.root = os.path.abspath(output)
-        self.extensions = dict(extensions)
-        self._folders: set[str] = set()
-        #: Stale temporary files (of killed runs) removed from the folders this run wrote to.
-        self.stale_removed = 0
-        self._swept: set[str] = set()
-        self._sweep_before_ns: int | None = None
-        # Set by start() in the process that claims keys (worker processes only stage).
-        self._started_ns: int | None = None
+        super().__init__(output, extensions)
         # Keys derived from paths can only collide within one folder (a.txt and a.json), and
         # the walk gives each folder's files together: remembering the current folder's keys
         # keeps memory flat however large the corpus. Other keys (from a document_key plugin,
@@ -187,8 +57,6 @@ class OutputWriter:
         self._other_keys: set[int] = set()
         #: Paths of this run's own files (the report) that no output may take.
         self._reserved: set[str] = set()
-        self._real_root: str | None = None
-        self._name_max: dict[str, int] = {}
         # Keys claimed by records of archives: a later capture of a page (listed later)
         # replaces an earlier one's outputs instead of colliding with it.
         self._record_keys: set[int] = set()
@@ -229,30 +97,6 @@ class OutputWriter:
     def _digest(key: str) -> int:
         return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
-    def start(self) -> None:
-        """Mark the start of the run, by the output file system's clock."""
-        self._started_ns = _filesystem_now(self.root)
-        self._sweep(self.root)
-
-    def _sweep(self, folder: str) -> None:
-        """Remove stale temporary files from ``folder``, once per run (see remove_stale_temps)."""
-        if folder in self._swept or self._started_ns is None:
-            return
-        self._swept.add(folder)
-        before = self._sweep_before_ns or self._started_ns
-        self.stale_removed += remove_stale_temps(folder, before)
-
-    def worker_died(self) -> None:
-        """A worker process died mid-batch: its temporary files are stale from now on.
-
-        Folders already swept are swept again, and later sweeps take anything of a gone
-        process that is older than this moment, not only what is older than the run.
-        """
-        self._sweep_before_ns = _filesystem_now(self.root)
-        folders, self._swept = self._swept, set()
-        for folder in sorted(folders):
-            self._sweep(folder)
-
     def _written_this_run(self, key: str) -> bool:
         if self._started_ns is None:
             raise RuntimeError("OutputWriter.start() was not called before claiming keys")
@@ -264,93 +108,6 @@ class OutputWriter:
                 continue
         return False
 
-    def target(self, key: str, fmt: str) -> str:
-        target = os.path.normpath(os.path.join(self.root, key + self.extensions[fmt]))
-        if not target.startswith(self.root + os.sep):
-            raise OutputError(
-                f"output for key {key!r} would land outside the output folder",
-                code="UNSAFE_KEY",
-            )
-        return target
-
-    def outputs_exist(self, key: str) -> bool:
-        try:
-            return all(os.path.isfile(self.target(key, fmt)) for fmt in self.extensions)
-        except CorpusError:
-            return False
-
-    def _check_folder(self, folder: str, key: str) -> None:
-        """Refuse a folder that resolves outside the output folder (a symbolic link in -o)."""
-        if self._real_root is None:
-            self._real_root = os.path.realpath(self.root)
-        real = os.path.realpath(folder)
-        if real != self._real_root and not real.startswith(self._real_root + os.sep):
-            raise OutputError(
-                f"the output folder for key {key!r} leads to {real}, outside the output "
-                "folder (a symbolic link inside it); remove the link",
-                code="OUTPUT_OUTSIDE",
-            )
-
-    def _check_name(self, target: str) -> None:
-        """Refuse a file name longer than the file system takes, before anything is written."""
-        folder, name = os.path.split(target)
-        limit = self._name_max.get(folder)
-        if limit is None:
-            try:
-                limit = os.pathconf(folder, "PC_NAME_MAX")
-            except (OSError, ValueError, AttributeError):
-                limit = 255
-            self._name_max[folder] = limit
-        size = len(os.fsencode(name))
-        if size > limit:
-            raise OutputError(
-                f"output file name {name[:40]!r}... is {size} bytes, more than the file system "
-                f"takes ({limit}); shorten the input's name",
-                code="NAME_TOO_LONG",
-            )
-
-    def prepare(self, key: str, fmt: str) -> str:
-        """The target of ``key``'s output ``fmt``, its folder made and checked: it stays
-        inside -o (``OUTPUT_OUTSIDE``) and the file system takes its name (``NAME_TOO_LONG``).
-        """
-        target = self.target(key, fmt)
-        folder = os.path.dirname(target)
-        if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
-            self._check_folder(folder, key)
-            self._folders.add(folder)
-        self._check_name(target)
-        return target
-
-    def stage(self, result: FileResult, *, into: tuple[str, str] | None = None) -> FileResult:
-        """Write outputs to temporary files next to their targets; keep their paths.
-
-        ``into`` is ``(folder, stem)``: stage in that folder as ``<stem>-<format>`` instead,
-        overwriting what is there (shards on other executors, whose reruns must be idempotent).
-        The folder is not made here: once the driver removed it (an interrupt), writing fails
-        instead of leaving a file behind.
-        """
-        key = result.document_key
-        if not result.outputs or key is None:
-            return result
-        staged: dict[str, str] = {}
-        try:
-            for fmt in result.outputs:
-                self.prepare(key, fmt)  # the driver's rename needs the target's folder too
-            for fmt, data in result.outputs.items():
-                if into is None:
-                    folder = os.path.dirname(self.target(key, fmt))
-                    tmp = os.path.join(folder, f"{temp_prefix()}{next(_tmp_ids)}")
-                else:
-                    tmp = os.path.join(into[0], f"{into[1]}-{fmt}")
-                staged[fmt] = tmp
-                write_file(tmp, data, exclusive=into is None)
-        except (CorpusError, OSError) as exc:
-            for tmp in staged.values():
-                unlink_quietly(tmp)
-            return _output_failure(result, exc)
-        return result.with_outputs(staged)
-
     def keep(self, result: FileResult) -> FileResult:
         """An unchanged input keeps its outputs, and its key: a later same-key input collides."""
         key = result.document_key
@@ -361,7 +118,7 @@ class OutputWriter:
             "the same output; rename one of them",
             code="OUTPUT_COLLISION",
         )
-        return _output_failure(result, error)
+        return output_failure(result, error)
 
     def commit(self, result: FileResult) -> FileResult:
         """Rename staged outputs into place, unless another input already took the key."""
@@ -397,30 +154,8 @@ class OutputWriter:
         except (CorpusError, OSError) as exc:
             for tmp in result.staged.values():
                 unlink_quietly(tmp)
-            return _output_failure(result.with_outputs({}), exc)
+            return output_failure(result.with_outputs({}), exc)
         return result.with_outputs({}, written=len(result.staged))
-
-
-def discard_staged(result: FileResult) -> None:
-    """Remove the temporary files of outputs that will not be committed."""
-    for tmp in result.staged.values():
-        unlink_quietly(tmp)
-
-
-def _output_failure(result: FileResult, exc: BaseException) -> FileResult:
-    if isinstance(exc, CorpusError):
-        finding = Finding(exc.code, Severity.ERROR, exc.message, path=result.path)
-    else:
-        finding = Finding(
-            "OUTPUT_UNWRITABLE",
-            Severity.ERROR,
-            f"cannot write output: {getattr(exc, 'strerror', None) or exc}; check the output "
-            "folder",
-            path=result.path,
-        )
-    return attrs.evolve(
-        result, status=STATUS_REJECTED, findings=[*result.findings, finding], outputs={}
-    )
 
 
 def quarantine_file(item: InputFile, result: FileResult, folder: str) -> None:

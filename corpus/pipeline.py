@@ -1,8 +1,9 @@
 """One file through the stages: read -> key -> enrich -> validate -> export.
 
 Everything here works on one input and returns values; walking folders, worker processes and
-writing files belong to :mod:`corpus.ingest`. Errors a user can cause become findings, so a
-caller always gets a :class:`FileResult` it can put in the report.
+writing files belong to the ingest stages (:mod:`corpus.ingest`), which all use this module
+and which it knows nothing about. Errors a user can cause become findings, so a caller
+always gets a :class:`FileResult` it can put in the report.
 """
 
 from __future__ import annotations
@@ -20,107 +21,20 @@ import attrs
 from .config import Config
 from .errors import CorpusError, InputRejected
 from .formats import ReadResult
+
+# Re-exported: the result type and the statuses were born here, and many callers import them
+# from here; they live in corpus.items, which every ingest stage shares.
+from .items import STATUS_OK as STATUS_OK
+from .items import STATUS_REJECTED as STATUS_REJECTED
+from .items import STATUS_SKIPPED as STATUS_SKIPPED
+from .items import STATUS_WARNING as STATUS_WARNING
+from .items import FileResult as FileResult
+from .items import status_of as status_of
 from .model import Document, Finding, Severity
 from .plugins import Plugins, get_plugins
 
 #: Default ``--max-file-size``: larger inputs are rejected before they are read.
 DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
-
-STATUS_OK = "ok"
-STATUS_WARNING = "warning"
-STATUS_REJECTED = "rejected"
-#: A file the walk saw and left alone on purpose (hidden names): in the report, never read.
-STATUS_SKIPPED = "skipped"
-
-
-@attrs.frozen
-class FileResult:
-    """The outcome for one input file: what the report says about it, and its outputs."""
-
-    path: str
-    status: str
-    findings: tuple[Finding, ...] = attrs.field(default=(), converter=tuple)
-    document: Document | None = None
-    outputs: dict[str, bytes] = attrs.field(factory=dict, hash=False)
-    #: Outputs written to temporary files, waiting to be renamed into place (ingest only).
-    staged: dict[str, str] = attrs.field(factory=dict, hash=False)
-    #: How many outputs reached their final names.
-    written: int = 0
-    #: The document's key and content hash, kept when :meth:`slim` drops the document.
-    key: str | None = None
-    content_hash: str | None = None
-
-    def slim(self) -> FileResult:
-        """The same result without the document (cheap to send between processes)."""
-        if self.document is None:
-            return self
-        doc = self.document
-        return FileResult(
-            self.path,
-            self.status,
-            self.findings,
-            None,
-            self.outputs,
-            self.staged,
-            self.written,
-            doc.key,
-            doc.content_hash,
-        )
-
-    def with_outputs(self, staged: dict[str, str], written: int = 0) -> FileResult:
-        """The result once its outputs are staged (or written): ``attrs.evolve``, cheaper.
-
-        Called twice per file on the hot path of an ingest, where evolve's generic field
-        handling costs more than the rest of the bookkeeping.
-        """
-        return FileResult(
-            self.path,
-            self.status,
-            self.findings,
-            self.document,
-            {},
-            staged,
-            written,
-            self.key,
-            self.content_hash,
-        )
-
-    @property
-    def document_key(self) -> str | None:
-        return self.document.key if self.document is not None else self.key
-
-    def to_report(self) -> dict:
-        entry = {
-            "path": self.path,
-            "status": self.status,
-            "findings": [
-                {
-                    "code": f.code,
-                    "severity": f.severity.value,
-                    "message": f.message,
-                    "line": f.line,
-                    **({"plugin": f.plugin} if f.plugin else {}),
-                }
-                for f in self.findings
-            ],
-        }
-        if self.document is not None:
-            entry["key"] = self.document.key
-            entry["content_hash"] = self.document.content_hash
-        elif self.key is not None:
-            entry["key"] = self.key
-            entry["content_hash"] = self.content_hash
-        return entry
-
-
-def status_of(findings: Sequence[Finding]) -> str:
-    """``rejected`` if any error, ``warning`` if any warning, else ``ok`` (info is ok)."""
-    worst = max((f.severity.rank for f in findings), default=0)
-    if worst >= Severity.ERROR.rank:
-        return STATUS_REJECTED
-    if worst >= Severity.WARNING.rank:
-        return STATUS_WARNING
-    return STATUS_OK
 
 
 def relative_posix(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:

@@ -15,15 +15,23 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from .errors import CorpusError
+from .items import STATUS_OK, STATUS_REJECTED, STATUS_SKIPPED, STATUS_WARNING, FileResult
 from .model import Severity
 from .outputs import temp_file_beside, unlink_quietly
-from .pipeline import STATUS_OK, STATUS_REJECTED, STATUS_SKIPPED, STATUS_WARNING, FileResult
 
-if TYPE_CHECKING:
-    from .ingest import IngestOptions
+
+class ReportedOptions(Protocol):
+    """What the report's header says about the run (an :class:`~corpus.ingest.IngestOptions`)."""
+
+    @property
+    def sources(self) -> tuple[str, ...]: ...
+    @property
+    def output(self) -> str | None: ...
+    @property
+    def formats(self) -> tuple[str, ...]: ...
 
 
 _ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -32,7 +40,7 @@ _ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False)
 class IngestReport:
     """Totals in memory; one entry per file streamed to a temporary JSON Lines file."""
 
-    def __init__(self, options: IngestOptions) -> None:
+    def __init__(self, options: ReportedOptions) -> None:
         self.options = options
         self.started = time.time()
         self.finished: float | None = None

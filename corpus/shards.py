@@ -17,11 +17,11 @@ from typing import Any
 
 from .config import Config
 from .executors import SHARDS_PER_WORKER, ShardLost, ShardTask, get_executor
-from .listing import InputFile
+from .items import FileResult, InputFile
 from .ordered import in_input_order
-from .outputs import TMP_PREFIX, OutputWriter
-from .pipeline import FileResult, lost_in_worker, process_data, process_path
+from .pipeline import lost_in_worker, process_data, process_path
 from .plugins import Plugins
+from .staging import TMP_PREFIX, OutputStager
 
 #: Files per shard: large enough that scheduling costs little next to the work (about a
 #: second of it), small enough to spread a corpus over many workers and to lose little when
@@ -36,13 +36,13 @@ CANCEL_GRACE = 30.0
 _worker_cache: dict[str, Any] = {}
 
 
-def _plugins_for(task: ShardTask) -> tuple[Plugins, OutputWriter | None]:
+def _plugins_for(task: ShardTask) -> tuple[Plugins, OutputStager | None]:
     """The worker's plugins and writer for this run, built once per worker process."""
     if _worker_cache.get("token") != task.token:
         _worker_cache.clear()
         _worker_cache["plugins"] = Plugins(task.spec)
         _worker_cache["writer"] = (
-            OutputWriter(task.output, task.extensions) if task.output and task.extensions else None
+            OutputStager(task.output, task.extensions) if task.output and task.extensions else None
         )
         _worker_cache["token"] = task.token
     return _worker_cache["plugins"], _worker_cache["writer"]
@@ -116,7 +116,7 @@ def _alive(pid: int) -> bool:
 
 
 def make_task(
-    options: Any, plugins: Plugins, config: Config, writer: OutputWriter | None
+    options: Any, plugins: Plugins, config: Config, writer: OutputStager | None
 ) -> ShardTask:
     """The picklable task of an ingest run (``options``: its :class:`IngestOptions`)."""
     return ShardTask(
@@ -138,7 +138,7 @@ def run_shards(
     options: Any,
     plugins: Plugins,
     config: Config,
-    writer: OutputWriter | None,
+    writer: OutputStager | None,
     pending: Iterator[Any],
 ) -> Iterator[tuple[InputFile, FileResult, bool]]:
     """(input, result, already recorded) in input order, processed in shards by the executor

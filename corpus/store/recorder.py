@@ -33,6 +33,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Records per transaction: large enough to be fast, small enough to lose little on a crash.
 BATCH_SIZE = 500
+#: Source files looked up in one query by :meth:`IngestRun.unchanged_by_stat`.
+_LOOKUP_CHUNK = 500
+
+#: A source file's ``(size, mtime_ns, inode)``, as re-ingest compares them.
+FileStat = tuple[int, int, int]
 
 #: How an index change of the batch is written (the index is contentless: a removal carries
 #: the very values that were indexed).
@@ -112,6 +117,8 @@ class IngestRun:
         self._encoder = payload.Encoder(row[0] if row else None)
         # A store without a dictionary trains one on the JSON of its first versions.
         self._samples: list[bytes] | None = [] if row is None else None
+        # Findings JSON -> parsed, for unchanged files (most share a few values such as "[]").
+        self._parsed_findings: dict[str, tuple[Finding, ...]] = {}
 
     # -- starting --------------------------------------------------------------------------
 
@@ -197,6 +204,45 @@ class IngestRun:
             return None
         return row[0]
 
+    @_coded
+    def unchanged_by_stat(
+        self, root: str, files: Sequence[tuple[str, FileStat]]
+    ) -> dict[str, tuple[str, tuple[Finding, ...]]]:
+        """Of ``files`` (``(rel_path, (size, mtime_ns, inode))`` under ``root``), those whose
+        recorded size, modification time and inode are those given, with the document they
+        made (still its latest version, present) made by this run's pipeline: ``rel_path ->
+        (key, findings of that version)``. One query for all of them: re-ingest asks this for
+        every file, so a query per file would be most of an unchanged run's time.
+
+        A file not in the answer is hashed as before (:meth:`known_unchanged`).
+        """
+        self._check_open()
+        found: dict[str, tuple[str, tuple[Finding, ...]]] = {}
+        wanted = dict(files)
+        rels = list(wanted)
+        for start in range(0, len(rels), _LOOKUP_CHUNK):
+            chunk = rels[start : start + _LOOKUP_CHUNK]
+            rows = self._conn.execute(
+                "SELECT s.rel_path, s.file_size, s.file_mtime_ns, s.file_inode, s.pipeline, "
+                "d.key, v.findings FROM sources s JOIN documents d ON d.id = s.doc_id "
+                "JOIN versions v ON v.doc_id = d.id AND v.n = d.latest "
+                "WHERE s.root = ? AND d.state = 'present' AND d.content_hash = s.content_hash "
+                f"AND s.file_size IS NOT NULL AND s.rel_path IN ({', '.join('?' * len(chunk))})",
+                (self._root(root), *chunk),
+            )
+            for rel, size, mtime_ns, inode, pipeline, key, findings in rows:
+                if (size, mtime_ns, inode) != wanted[rel]:
+                    continue
+                if self.pipeline is not None and pipeline != self.pipeline:
+                    continue  # hashed next, and counted there as run again for the pipeline
+                parsed = self._parsed_findings.get(findings)
+                if parsed is None:
+                    parsed = tuple(findings_from_json(findings))
+                    if len(self._parsed_findings) < 1024:
+                        self._parsed_findings[findings] = parsed
+                found[rel] = (key, parsed)
+        return found
+
     def previous_pipeline(self) -> str | None:
         """The pipeline fingerprint of the last run before this one (None if none or unknown)."""
         row = self._conn.execute(
@@ -215,18 +261,35 @@ class IngestRun:
         return list(findings_from_json(row[0])) if row else []
 
     @_coded
-    def record_unchanged(self, root: str, rel_path: str, key: str) -> None:
-        """Count a file skipped by :meth:`known_unchanged` as unchanged and seen in this run."""
+    def record_unchanged(
+        self, root: str, rel_path: str, key: str, *, stat: FileStat | None = None
+    ) -> None:
+        """Count a file skipped by :meth:`known_unchanged` as unchanged and seen in this run;
+        ``stat`` is its ``(size, mtime_ns, inode)`` (see :meth:`unchanged_by_stat`)."""
         self._check_open()
-        self._conn.execute(
-            "UPDATE sources SET last_run = ?, present = 1 WHERE root = ? AND rel_path = ?",
-            (self.run_id, self._root(root), rel_path),
-        )
+        if stat is None:
+            self._conn.execute(
+                "UPDATE sources SET last_run = ?, present = 1 WHERE root = ? AND rel_path = ?",
+                (self.run_id, self._root(root), rel_path),
+            )
+        else:
+            self._conn.execute(
+                "UPDATE sources SET last_run = ?, present = 1, file_size = ?, file_mtime_ns = ?,"
+                " file_inode = ? WHERE root = ? AND rel_path = ?",
+                (self.run_id, *stat, self._root(root), rel_path),
+            )
         self.counts[UNCHANGED] += 1
         self._tick()
 
     @_coded
-    def record(self, root: str, result: FileResult, *, any_version: bool = False) -> str:
+    def record(
+        self,
+        root: str,
+        result: FileResult,
+        *,
+        any_version: bool = False,
+        stat: FileStat | None = None,
+    ) -> str:
         """Record one processed file; returns ``new``, ``changed``, ``unchanged`` or ``rejected``.
 
         A rejected file adds no version: it goes into the run's file log with its findings, and
@@ -257,7 +320,7 @@ class IngestRun:
                 (root_key, rel, document.source.sha256, content_hash, document.key),
             ).fetchone()
             if same is not None:
-                self.record_unchanged(root, rel, document.key)
+                self.record_unchanged(root, rel, document.key, stat=stat)
                 return UNCHANGED
         outcome, doc_id, n = self._add_version(root_key, rel, document, content_hash, result)
         sha = document.source.sha256 if document.source else None
@@ -268,11 +331,14 @@ class IngestRun:
             self._orphans.add(before[0])  # the file now makes another key (a plugin changed)
         self._conn.execute(
             "INSERT INTO sources (root, rel_path, doc_id, sha256, content_hash, last_run, present,"
-            " pipeline) VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (root, rel_path) DO UPDATE SET "
+            " pipeline, file_size, file_mtime_ns, file_inode) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?,"
+            " ?) ON CONFLICT (root, rel_path) DO UPDATE SET "
             "doc_id = excluded.doc_id, sha256 = excluded.sha256, "
             "content_hash = excluded.content_hash, last_run = excluded.last_run, present = 1, "
-            "pipeline = excluded.pipeline",
-            (root_key, rel, doc_id, sha, content_hash, self.run_id, self.pipeline),
+            "pipeline = excluded.pipeline, file_size = excluded.file_size, "
+            "file_mtime_ns = excluded.file_mtime_ns, file_inode = excluded.file_inode",
+            (root_key, rel, doc_id, sha, content_hash, self.run_id, self.pipeline)
+            + (stat or (None, None, None)),
         )
         if outcome != UNCHANGED:
             self._log(root_key, rel, document.key, outcome, n, result)

@@ -276,6 +276,23 @@ def _to_v8(conn: sqlite3.Connection) -> None:
     _fill_search(conn)
 
 
+_V9 = """
+ALTER TABLE sources ADD COLUMN file_size INTEGER;
+ALTER TABLE sources ADD COLUMN file_mtime_ns INTEGER;
+ALTER TABLE sources ADD COLUMN file_inode INTEGER;
+"""
+
+
+def _to_v9(conn: sqlite3.Connection) -> None:
+    """Each source file's size, modification time (ns) and inode when last ingested.
+
+    Re-ingest trusts a file whose three values are unchanged without reading it (as rsync and
+    git do); any difference means it is hashed as before. Sources recorded before this step
+    have none, so the next ingest hashes them once and records their values.
+    """
+    _script(conn, _V9)
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -293,6 +310,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     6: _to_v6,
     7: _to_v7,
     8: _to_v8,
+    9: _to_v9,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
