@@ -12,6 +12,7 @@ import os
 import signal
 import tempfile
 import time
+import weakref
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,12 @@ class ReportedOptions(Protocol):
 
 
 _ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+def _remove_entries(entries: TextIO, path: str) -> None:
+    entries.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 class IngestReport:
@@ -62,6 +69,10 @@ class IngestReport:
         self._worst = -1
         fd, self._entries_path = tempfile.mkstemp(prefix="corpus-report-", suffix=".jsonl")
         self._entries = os.fdopen(fd, "w", encoding="utf-8")
+        # A library caller may never call cleanup(): the entries file goes with the report.
+        self._remove_entries = weakref.finalize(
+            self, _remove_entries, self._entries, self._entries_path
+        )
 
     def add(self, result: FileResult) -> None:
         self.totals["files"] += 1
@@ -78,9 +89,9 @@ class IngestReport:
         self.finished = self.finished or time.time()
 
     def cleanup(self) -> None:
-        self.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._entries_path)
+        """Remove the entries file now (it is removed anyway once the report is collected)."""
+        self.finished = self.finished or time.time()
+        self._remove_entries()
 
     def iter_entries(self) -> Iterator[dict[str, Any]]:
         if not self._entries.closed:

@@ -647,3 +647,24 @@ def test_stored_json_key_colliding_with_an_earlier_folder_is_caught(plugins, tmp
     assert entries["one/x.txt"]["status"] != "rejected"
     assert entries["two/y.json"]["key"] == "one/x"
     assert "OUTPUT_COLLISION" in [f["code"] for f in entries["two/y.json"]["findings"]]
+
+
+def test_a_library_callers_report_leaves_no_temporary_file(plugins, tmp_path):
+    """run_ingest's report streams its entries to a temporary file; a caller that never calls
+    cleanup() must not leave it behind once the report is gone, and cleanup() removes it at
+    once (the entries stay readable until then)."""
+    import gc
+
+    report = ingest(plugins, ARTICLES / "layout", output=tmp_path / "out", store=None)
+    entries = report._entries_path  # noqa: SLF001 - the file this test is about
+    assert os.path.exists(entries)
+    assert len(report.files) == report.totals["files"] > 0
+    del report
+    gc.collect()
+    assert not os.path.exists(entries)
+
+    report = ingest(plugins, ARTICLES / "layout")
+    entries = report._entries_path  # noqa: SLF001
+    report.cleanup()
+    assert not os.path.exists(entries)
+    report.cleanup()  # twice is harmless
