@@ -115,6 +115,24 @@ def test_title_matches_rank_first(store):
     assert store.search("state duma")[0].key == "title"
 
 
+@pytest.mark.parametrize("query", ["budget", '"budget"', "budget*"])
+def test_one_word_title_matches_stream_newest_first_with_the_title_rank(tmp_path, query):
+    # A one-word query's title matches all rank alike, so they come newest first without a
+    # sort; their rank is what a two-word query gives a title holding one of its words at
+    # idf 1, and the body-only matches follow, newest first.
+    docs = {
+        f"d{i:02d}": (f"Budget {i}" if i % 4 == 0 else f"Day {i}", "the budget") for i in range(20)
+    }
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)
+        hits = store.search(query, limit=50)
+    titled = [f"d{i:02d}" for i in reversed(range(0, 20, 4))]
+    rest = [f"d{i:02d}" for i in reversed(range(20)) if i % 4]
+    assert [h.key for h in hits] == titled + rest
+    assert {h.rank for h in hits[: len(titled)]} == {-10.0}
+    assert {h.rank for h in hits[len(titled) :]} == {0.0}
+
+
 def test_a_checked_search_pages_through_candidates(tmp_path):
     # 120 documents hold both words, only every tenth as the phrase: pages must be disjoint,
     # complete and in one order, however many candidates are checked for each.
