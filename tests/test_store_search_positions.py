@@ -332,3 +332,37 @@ def test_filters_apply_to_phrase_and_word_searches(tmp_path):
             present = store.search(query, limit=50, state="present")
             assert {h.key for h in present} == {k for k, s in hits.items() if s == "present"}
             assert store.search(query, since="9999-01-01") == []
+
+
+TIER_WORDS = ["budget", "vote", "duma", "state", "storm"]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    titles=st.lists(st.lists(st.sampled_from(TIER_WORDS), max_size=3), min_size=5, max_size=25),
+    words=st.lists(st.sampled_from(TIER_WORDS), min_size=2, max_size=4, unique=True),
+    phrase=st.booleans(),
+)
+def test_title_matches_streamed_by_tier_come_in_the_ranked_order(
+    tmp_path_factory, monkeypatch, titles, words, phrase
+):
+    # Streaming title matches set of words by set of words must give exactly the order of
+    # ranking every title match in SQL and sorting (the path for many-word queries).
+    import corpus.store.store as store_module
+
+    folder = tmp_path_factory.mktemp("tiers")
+    docs = {
+        f"d{i:02d}": (" ".join(title) or "none", " ".join(TIER_WORDS) + " " + " ".join(words))
+        for i, title in enumerate(titles)
+    }
+    query = '"' + " ".join(words) + '"' if phrase else " ".join(words)
+    with Store.open(folder / "s.db") as store:
+        record(store, str(folder), docs)
+        tiered = [(h.key, h.rank) for h in store.search(query, limit=100)]
+        monkeypatch.setattr(store_module, "_TIERED_TERMS", 0)
+        sorted_all = [(h.key, h.rank) for h in store.search(query, limit=100)]
+        monkeypatch.undo()
+    assert tiered == sorted_all
+    assert {key for key, _ in tiered} == reference(docs, query)

@@ -8,10 +8,12 @@ is in WAL mode, so readers work while an ingest writes.
 from __future__ import annotations
 
 import functools
+import heapq
 import inspect
 import itertools
 import json
 import math
+import operator
 import os
 import re
 import sqlite3
@@ -107,8 +109,9 @@ def store_error(exc: sqlite3.Error, path: str) -> StoreError:
     return StoreError(f"cannot use the store {path}: {text}", code="STORE_ERROR")
 
 
-#: The rank :meth:`Store._rank` gives a title match of a one-word query: -(idf 1 x 10).
-_ONE_WORD_IN_TITLE = -10.0
+#: Up to this many query terms, title matches stream tier by tier (Store._title_tiers):
+#: one query per set of terms a title may hold, 2^n - 1 of them.
+_TIERED_TERMS = 4
 
 
 class Store:
@@ -372,14 +375,18 @@ class Store:
         analysis = analyse(query)
         try:
             checked = analysis.relaxed is not None
-            rank = self._rank(analysis.terms, params, body=analysis.alternatives and not checked)
+            idf = self._idf(analysis.terms)
+            body = bool(analysis.alternatives and not checked)
+            rank = self._rank(analysis.terms, idf, params, body=body)
             if checked:
                 params["q"] = analysis.relaxed
-                return self._search_checked(analysis, query, rank, join, params, limit, offset)
+                return self._search_checked(
+                    analysis, query, (rank, idf), join, params, limit, offset
+                )
             if analysis.terms and not analysis.alternatives:
                 # Every match holds every word: those with one in the title first, the rest
                 # tie, newest first, streamed from the index (no sort of every match).
-                candidates = self._candidates(analysis, rank, join, params)
+                candidates = self._candidates(analysis, (rank, idf), join, params)
                 try:
                     page = list(itertools.islice(candidates, offset, offset + limit))
                 finally:
@@ -427,7 +434,22 @@ class Store:
         }
         return [(*found[i], score) for i, score in candidates if i in found]
 
-    def _rank(self, terms: Sequence[str], params: dict[str, Any], *, body: bool) -> str:
+    def _idf(self, terms: Sequence[str]) -> list[float]:
+        """Each term's weight in :meth:`_rank`: its idf, or 1.0 for a one-term query."""
+        idf = [1.0] * len(terms)
+        if len(terms) > 1:
+            one = self.connection.execute
+            (total,) = one("SELECT coalesce(max(id), 0) FROM documents").fetchone()
+            for i, term in enumerate(terms):
+                (n,) = self.connection.execute(
+                    "SELECT count(*) FROM search WHERE search MATCH ?", (term,)
+                ).fetchone()
+                idf[i] = max(math.log((total - n + 0.5) / (n + 0.5)), 1e-6)
+        return idf
+
+    def _rank(
+        self, terms: Sequence[str], idf: Sequence[float], params: dict[str, Any], *, body: bool
+    ) -> str:
         """The SQL rank of a search hit (lower is better), adding its parameters to ``params``.
 
         FTS5's bm25 needs token positions (or the text) that the index keeps no longer
@@ -441,15 +463,6 @@ class Store:
         """
         if not terms:
             return "0"
-        idf = [1.0] * len(terms)
-        if len(terms) > 1:
-            one = self.connection.execute
-            (total,) = one("SELECT coalesce(max(id), 0) FROM documents").fetchone()
-            for i, term in enumerate(terms):
-                (n,) = self.connection.execute(
-                    "SELECT count(*) FROM search WHERE search MATCH ?", (term,)
-                ).fetchone()
-                idf[i] = max(math.log((total - n + 0.5) / (n + 0.5)), 1e-6)
         parts = []
         member = "search.rowid IN (SELECT rowid FROM search WHERE search MATCH :{})"
         for i, (term, weight) in enumerate(zip(terms, idf, strict=True)):
@@ -465,7 +478,7 @@ class Store:
         self,
         analysis: Analysis,
         query: str,
-        rank: str,
+        rank: tuple[str, Sequence[float]],
         join: str,
         params: dict[str, Any],
         limit: int,
@@ -508,7 +521,11 @@ class Store:
         ]
 
     def _candidates(
-        self, analysis: Analysis, rank: str, join: str, params: dict[str, Any]
+        self,
+        analysis: Analysis,
+        rank: tuple[str, Sequence[float]],
+        join: str,
+        params: dict[str, Any],
     ) -> Generator[tuple[int, float], None, None]:
         """Matches of ``params["q"]`` (a query without OR, or a relaxed one), best first:
         those with a query word in the title, ranked; then the rest (every word in the body
@@ -516,25 +533,21 @@ class Store:
         sort of what may be most of the store comes before the first page. (A relaxed query
         with ``OR`` takes the rest in that order too, where a full ranking would put those
         holding more of the words first.)
+
+        ``rank`` is the SQL rank of :meth:`_rank` and the term weights it was made with.
         """
         relaxed = params["q"]
-        if analysis.terms:
-            in_title = "title : (" + " OR ".join(analysis.terms) + ")"
-            if len(analysis.terms) == 1:
-                # One word: every title match has the same rank, so they stream newest first
-                # too, instead of ranking and sorting what may be a tenth of the store.
-                first = self.connection.execute(
-                    f"SELECT search.rowid, {_ONE_WORD_IN_TITLE} FROM search {join} "
-                    "WHERE search MATCH :q ORDER BY search.rowid DESC",
-                    {**params, "q": f"({relaxed}) AND {in_title}"},
-                )
+        terms = analysis.terms
+        if terms:
+            in_title = "title : (" + " OR ".join(terms) + ")"
+            if len(terms) <= _TIERED_TERMS:
+                yield from self._title_tiers(terms, rank[1], relaxed, join, params)
             else:
-                first = self.connection.execute(
-                    f"SELECT search.rowid, {rank} AS rank FROM search {join} "
+                yield from self.connection.execute(
+                    f"SELECT search.rowid, {rank[0]} AS rank FROM search {join} "
                     "WHERE search MATCH :q ORDER BY rank, search.rowid DESC",
                     {**params, "q": f"({relaxed}) AND {in_title}"},
                 )
-            yield from first
             rest = f"({relaxed}) NOT {in_title}"
         else:
             rest = relaxed
@@ -543,6 +556,45 @@ class Store:
             "ORDER BY search.rowid DESC",
             {**params, "q": rest},
         )
+
+    def _title_tiers(
+        self,
+        terms: Sequence[str],
+        idf: Sequence[float],
+        relaxed: str,
+        join: str,
+        params: dict[str, Any],
+    ) -> Iterator[tuple[int, float]]:
+        """Title matches in the order of :meth:`_rank` (rank, then newest first), without
+        ranking and sorting them all: a document's rank depends only on which of the terms
+        its title holds, so each such set of terms is one query streamed newest first, the
+        sets taken best first (sets of equal rank merged by rowid). A common word can be in
+        the title of a tenth of the store; this yields the first page at once.
+        """
+        tiers: dict[float, list[str]] = {}
+        every = range(len(terms))
+        for size in range(1, len(terms) + 1):
+            for held in itertools.combinations(every, size):
+                # The rank exactly as SQL computes _rank's expression (same order of sums).
+                score = functools.reduce(
+                    operator.add, (idf[i] * (10.0 * (i in held)) for i in every)
+                )
+                query = f"({relaxed}) AND " + " AND ".join(f"(title : {terms[i]})" for i in held)
+                others = [terms[i] for i in every if i not in held]
+                if others:
+                    query = f"({query}) NOT (title : (" + " OR ".join(others) + "))"
+                tiers.setdefault(-score, []).append(query)  # _rank's value: lower is better
+        for rank in sorted(tiers):
+            streams = [
+                self.connection.execute(
+                    f"SELECT search.rowid FROM search {join} WHERE search MATCH :q "
+                    "ORDER BY search.rowid DESC",
+                    {**params, "q": query},
+                )
+                for query in tiers[rank]
+            ]
+            for (rowid,) in heapq.merge(*streams, key=lambda row: -row[0]):
+                yield rowid, rank
 
     def _query_error(self, query: str, exc: sqlite3.OperationalError) -> CorpusError:
         text = str(exc)
