@@ -8,7 +8,7 @@ same content hash, or word similarity at least ``rename_threshold``, is a rename
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -256,9 +256,29 @@ def diff_corpora(
         entries.append(CorpusEntry(status, key, key, pa, pb, diff=d))
     removed = {k: v for k, v in old_docs.items() if k not in new_docs}
     added = {k: v for k, v in new_docs.items() if k not in old_docs}
+    return finish_corpus_diff(
+        old_root, new_root, entries, removed, added, _diff, rename_threshold, errors
+    )
+
+
+def finish_corpus_diff(
+    old_root: str | os.PathLike[str],
+    new_root: str | os.PathLike[str],
+    entries: list[CorpusEntry],
+    removed: dict[str, tuple[str, Document]],
+    added: dict[str, tuple[str, Document]],
+    diff: Callable[[Document, Document], DocumentDiff],
+    rename_threshold: float,
+    errors: list[ReadError],
+) -> CorpusDiff:
+    """The result once shared keys are compared (``entries``): documents only in the old
+    folder (``removed``) and only in the new one (``added``) are paired as renames where
+    similar enough, the rest listed as removed or added, all in the one report order. Both
+    the in-process and the sharded corpus diff end here.
+    """
     for a_key, b_key, sim in find_renames(removed, added, rename_threshold):
         (pa, a), (pb, b) = removed.pop(a_key), added.pop(b_key)
-        d = _diff(a, b)
+        d = diff(a, b)
         entries.append(CorpusEntry(RENAMED, b_key, a_key, pa, pb, diff=d, similarity=sim))
     entries += [CorpusEntry(REMOVED, k, k, p, None) for k, (p, _) in removed.items()]
     entries += [CorpusEntry(ADDED, k, None, None, p) for k, (p, _) in added.items()]

@@ -22,16 +22,13 @@ from ..executors import get_executor
 from ..model import Document
 from ..plugins import Plugins, PluginSpec
 from .corpus_diff import (
-    ADDED,
     CHANGED,
-    REMOVED,
-    RENAMED,
     UNCHANGED,
     CorpusDiff,
     CorpusEntry,
     ReadError,
     duplicate_key,
-    find_renames,
+    finish_corpus_diff,
     list_files,
 )
 from .engine import diff_documents
@@ -168,16 +165,14 @@ def diff_corpora_sharded(
         for k, (rel, _, path) in new_info.items()
         if k not in old_info
     }
-    for a_key, b_key, sim in find_renames(removed, added, rename_threshold):
-        (pa, a), (pb, b) = removed.pop(a_key), added.pop(b_key)
+
+    def diff(a: Document, b: Document) -> DocumentDiff:
         d = diff_documents(a, b, **options)
-        d = without_cosmetic(d) if ignore_cosmetic else d
-        entries.append(CorpusEntry(RENAMED, b_key, a_key, pa, pb, diff=d, similarity=sim))
-    entries += [CorpusEntry(REMOVED, k, k, p, None) for k, (p, _) in removed.items()]
-    entries += [CorpusEntry(ADDED, k, None, None, p) for k, (p, _) in added.items()]
-    order = {CHANGED: 0, RENAMED: 1, REMOVED: 2, ADDED: 3, UNCHANGED: 4}
-    entries.sort(key=lambda e: (order[e.status], e.key))
-    return CorpusDiff(str(old_root), str(new_root), entries, errors)
+        return without_cosmetic(d) if ignore_cosmetic else d
+
+    return finish_corpus_diff(
+        old_root, new_root, entries, removed, added, diff, rename_threshold, errors
+    )
 
 
 def _keys(
