@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from html import escape
 
 import attrs
 
@@ -96,6 +97,24 @@ def segments(
     if pos < len(text):
         out.append((text[pos:], None))
     return out
+
+
+def marked_html(
+    text: str,
+    changes: Sequence[WordChange],
+    side: str,
+    mark: Callable[[str, str, WordChange], str],
+) -> str:
+    """``text`` as escaped HTML, each changed piece drawn by ``mark(tag, piece, change)``
+    (tag ``del`` on the old side, ``ins`` on the new); empty changed pieces are left out."""
+    tag = "del" if side == "old" else "ins"
+    out = []
+    for piece, change in segments(text, changes, side=side):
+        if change is None:
+            out.append(escape(piece))
+        elif piece:
+            out.append(mark(tag, piece, change))
+    return "".join(out)
 
 
 def cosmetic_kind(old: str, new: str) -> str:

@@ -23,7 +23,7 @@ from .model import (
     ParagraphOp,
     WordChange,
 )
-from .render import RenderOptions, cosmetic_kind, describe, segments, stat_lines, visible
+from .render import RenderOptions, cosmetic_kind, describe, marked_html, stat_lines, visible
 
 _STYLE = """
 body{font-family:Georgia,serif;margin:2em;color:#222}
@@ -73,14 +73,7 @@ def _mark(tag: str, piece: str, change: WordChange) -> str:
 
 
 def _marked(text: str, changes, side: str) -> str:
-    tag = "del" if side == "old" else "ins"
-    out = []
-    for piece, change in segments(text, changes, side=side):
-        if change is None:
-            out.append(escape(piece))
-        elif piece:
-            out.append(_mark(tag, piece, change))
-    return "".join(out)
+    return marked_html(text, changes, side, _mark)
 
 
 def _side(op: ParagraphOp, side: str) -> str:

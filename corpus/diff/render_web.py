@@ -29,7 +29,7 @@ from .model import (
     ParagraphOp,
     WordChange,
 )
-from .render import describe, segments, span_label
+from .render import describe, marked_html, span_label
 
 #: The two layouts: old and new ``side`` by side, or one ``inline`` column.
 VIEWS = ("side", "inline")
@@ -112,14 +112,11 @@ def _is_equal(item: Item) -> bool:
 
 
 def _marked(text: str, changes: Sequence[WordChange], side: str) -> str:
-    tag = "del" if side == "old" else "ins"
-    out = []
-    for piece, change in segments(text, changes, side=side):
-        if change is None:
-            out.append(escape(piece))
-        elif piece:
-            out.append(f'<{tag} class="{change.cls}">{escape(piece)}</{tag}>')
-    return "".join(out)
+    return marked_html(text, changes, side, _mark)
+
+
+def _mark(tag: str, piece: str, change: WordChange) -> str:
+    return f'<{tag} class="{change.cls}">{escape(piece)}</{tag}>'
 
 
 def _inline_marked(new_text: str, changes: Sequence[WordChange]) -> str:
