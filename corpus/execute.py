@@ -12,12 +12,14 @@ commit stage's (:mod:`corpus.commit`), which this stage knows nothing about.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from .config import Config
-from .items import FileResult, InputFile, Triple
+from .items import STATUS_REJECTED, FileResult, InputFile, Triple
+from .model import Document
 from .ordered import in_input_order
 from .pipeline import lost_in_worker, process_data, process_path
 from .plugins import Plugins, PluginSpec
@@ -27,6 +29,9 @@ from .workers import WorkerDied, WorkerError, WorkerPool, default_context
 
 #: Files sent to a worker process at once: amortizes inter-process overhead.
 BATCH_SIZE = 64
+#: How much lower than the driver's a pool worker's scheduling priority is (``nice``): 100,000
+#: articles with ``--jobs 2`` on 2 cores took 48 s at 5 or 10 against 54 s at 0 (bench/scale.py).
+WORKER_NICENESS = 5
 
 
 class ExecuteOptions(Protocol):
@@ -50,6 +55,15 @@ class ExecuteOptions(Protocol):
     def store(self) -> str | None: ...
 
 
+class VersionPreparer(Protocol):
+    """What a pool worker hands a processed document to when there is a store: it returns
+    the version as the store records it, sent back instead of the document (made by the
+    composer: ``corpus.store.prepared.VersionPreparer``; the driver, which alone writes the
+    store, then has less to do per document)."""
+
+    def prepare(self, document: Document) -> Any: ...
+
+
 _state: dict[str, Any] = {}
 
 
@@ -58,15 +72,21 @@ def worker_init(
     config: Config,
     options: ExecuteOptions,
     extensions: dict[str, str] | None,
+    preparer: VersionPreparer | None = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        # The driver alone commits outputs and writes the store: when cores are short, it is
+        # the one that must not wait for a core (workers would only fill the window ahead).
+        os.nice(WORKER_NICENESS)
     # Forked workers inherit the parent's loaded plugins (inline ones too); spawned ones load
     # the same set again from its picklable spec.
     _state["plugins"] = plugins if isinstance(plugins, Plugins) else Plugins(plugins)
     _state["config"] = config
     _state["options"] = options
     _state["stager"] = OutputStager(options.output, extensions) if extensions else None
+    _state["preparer"] = preparer
 
 
 def process_item(
@@ -88,13 +108,17 @@ def process_item(
 def worker_batch(items: list[InputFile]) -> list[FileResult]:
     options: ExecuteOptions = _state["options"]
     stager: OutputStager | None = _state["stager"]
+    preparer: VersionPreparer | None = _state["preparer"]
     results = []
     for item in items:
         result = process_item(item, _state["plugins"], _state["config"], options)
         if stager is not None:
             result = stager.stage(result)
-        # Only a store needs the whole document; otherwise send key and hash back (cheaper).
-        results.append(result if options.store else result.slim())
+        # Send key and hash back, not the document (cheaper), and what a store records of it.
+        document = result.document
+        if preparer is not None and document is not None and result.status != STATUS_REJECTED:
+            result = result.slim(preparer.prepare(document))
+        results.append(result.slim())
     return results
 
 
@@ -107,13 +131,15 @@ def execute_items(
     *,
     batch: Callable[[list[InputFile]], list[FileResult]] = worker_batch,
     context: Callable[[], tuple[Any, bool]] = default_context,
+    preparer: VersionPreparer | None = None,
 ) -> Iterator[Triple]:
     """``(input, result, decided)`` in input order for ``pending`` (work items, and decided
     triples that pass through), processed here or in worker processes.
 
     ``batch`` is what a pool worker runs on a batch (:func:`worker_batch`), ``context`` gives
     the pool's multiprocessing context and whether it forks (:func:`default_context`): the
-    caller may choose others. Close the iterator to stop early: workers stop and unconsumed
+    caller may choose others. ``preparer`` (with a store) prepares each version in the pool
+    worker that made its document. Close the iterator to stop early: workers stop and unconsumed
     stages are removed.
     """
     if options.executor != "local":  # shards on another executor (corpus.executors)
@@ -133,6 +159,7 @@ def execute_items(
         config,
         options,
         stager.extensions if stager else None,
+        preparer,
     )
     with WorkerPool(ctx, options.jobs, batch, worker_init, initargs) as pool:
 

@@ -249,7 +249,14 @@ def _consume(
     # The worker function, the pool's start method and the quarantine copy are looked up
     # here when the run starts, so a caller (a test) can replace them in this module.
     executed = execute_items(
-        options, plugins, config, writer, planned, batch=_worker_batch, context=default_context
+        options,
+        plugins,
+        config,
+        writer,
+        planned,
+        batch=_worker_batch,
+        context=default_context,
+        preparer=store_run.preparer() if store_run is not None else None,
     )
     with contextlib.closing(executed):  # on any exit, workers stop and stages go at once
         committed = commit_results(
@@ -367,6 +374,12 @@ class _StoreRun:
         self.store = store
         self.run = run
 
+    def preparer(self) -> Any:
+        """What pool workers prepare this store's versions with (``prepare(document)``)."""
+        from .store import VersionPreparer
+
+        return VersionPreparer(self.store.path)
+
     def known_unchanged(
         self, root: str, rel: str, digest: str, *, any_version: bool = False
     ) -> str | None:
@@ -376,6 +389,9 @@ class _StoreRun:
         self, root: str, files: list[tuple[str, tuple[int, int, int]]]
     ) -> dict[str, tuple[str, tuple[Finding, ...]]]:
         return self.run.unchanged_by_stat(root, files)
+
+    def recorded(self, root: str, rels: list[str]) -> set[str]:
+        return self.run.recorded(root, rels)
 
     def record_unchanged(
         self, root: str, rel: str, key: str, stat: tuple[int, int, int] | None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -75,9 +76,13 @@ class FileResult:
     #: The document's key and content hash, kept when :meth:`slim` drops the document.
     key: str | None = None
     content_hash: str | None = None
+    #: The document as the store records it (a ``corpus.store.prepared.PreparedVersion``),
+    #: made by the worker that processed the file, when it sends that instead of the document.
+    version: Any = attrs.field(default=None, eq=False, repr=False)
 
-    def slim(self) -> FileResult:
-        """The same result without the document (cheap to send between processes)."""
+    def slim(self, version: Any = None) -> FileResult:
+        """The same result without the document (cheap to send between processes), with the
+        ``version`` prepared for the store, if any."""
         if self.document is None:
             return self
         doc = self.document
@@ -91,6 +96,7 @@ class FileResult:
             self.written,
             doc.key,
             doc.content_hash,
+            version,
         )
 
     def with_outputs(self, staged: dict[str, str], written: int = 0) -> FileResult:
@@ -109,6 +115,7 @@ class FileResult:
             written,
             self.key,
             self.content_hash,
+            self.version,
         )
 
     @property

@@ -10,7 +10,8 @@ for inputs it settled itself (skips, listing problems, unchanged files: see
 Unchanged files are found in two steps. A file whose size, modification time and inode are
 those the store recorded at its last ingest (and whose document, pipeline and outputs are
 unchanged) is not read at all; the store is asked once per chunk of files, not once per file.
-Any other file is hashed, and unchanged when its bytes are those last recorded. As for rsync
+A file the store has never recorded is new and goes on unread; any other file is hashed, and
+unchanged when its bytes are those last recorded. As for rsync
 and git, a file edited without changing its size, keeping its modification time and inode,
 is taken as unchanged; ``--checksum`` hashes every file.
 """
@@ -50,6 +51,8 @@ class StoreLookup(Protocol):
     def unchanged_by_stat(
         self, root: str, files: list[tuple[str, tuple[int, int, int]]]
     ) -> dict[str, tuple[str, tuple[Finding, ...]]]: ...
+
+    def recorded(self, root: str, rels: list[str]) -> set[str]: ...
 
     def known_unchanged(
         self, root: str, rel: str, digest: str, *, any_version: bool = False
@@ -94,11 +97,11 @@ def plan_inputs(
     )
     roots = _Roots()
     for chunk in _chunks(listed, CHUNK):
-        known = _known_by_stat(chunk, store, options, roots)
+        known, new = _known_by_stat(chunk, store, options, roots)
         for item in chunk:
             if stop["now"]:
                 return
-            yield _plan_one(item, options, store, outputs, known, roots)
+            yield _plan_one(item, options, store, outputs, known, new, roots)
 
 
 class _Roots(dict):
@@ -133,11 +136,12 @@ def _plain_file(item: Any) -> bool:
 
 def _known_by_stat(
     chunk: list[Any], store: StoreLookup | None, options: PlanOptions, roots: _Roots
-) -> dict[tuple[str, str], tuple[str, tuple[Finding, ...]]]:
+) -> tuple[dict[tuple[str, str], tuple[str, tuple[Finding, ...]]], set[tuple[str, str]]]:
     """Stat the chunk's files (in place: each carries its stat), and ask the store which of
-    them it has with that very stat: ``(root, rel) -> (key, findings)``."""
-    if store is None:
-        return {}
+    them it has with that very stat, ``(root, rel) -> (key, findings)``, and which it has
+    never recorded at all (``(root, rel)``: new files, not worth reading here to hash)."""
+    if store is None or options.force:
+        return {}, set()
     by_root: dict[str, list[tuple[str, tuple[int, int, int]]]] = {}
     racy_after = time.time_ns() - RACY_NS
     for index, item in enumerate(chunk):
@@ -150,13 +154,17 @@ def _known_by_stat(
         stat = (st.st_size, st.st_mtime_ns, st.st_ino)
         if stat[1] < racy_after:
             chunk[index] = item.with_stat(stat)
-        if not (options.force or options.checksum):
-            by_root.setdefault(roots[item.root], []).append((item.rel, stat))
+        by_root.setdefault(roots[item.root], []).append((item.rel, stat))
     known = {}
+    new: set[tuple[str, str]] = set()
     for root, files in by_root.items():
+        recorded = store.recorded(root, [rel for rel, _ in files])
+        new.update((root, rel) for rel, _ in files if rel not in recorded)
+        if options.checksum:
+            continue
         for rel, found in store.unchanged_by_stat(root, files).items():
             known[(root, rel)] = found
-    return known
+    return known, new
 
 
 def _plan_one(
@@ -165,6 +173,7 @@ def _plan_one(
     store: StoreLookup | None,
     outputs: OutputLayout | None,
     known: dict[tuple[str, str], tuple[str, tuple[Finding, ...]]],
+    new: set[tuple[str, str]],
     roots: _Roots,
 ) -> InputFile | Triple:
     if isinstance(item, tuple):  # an archive's own entry, or a record rejected listing it
@@ -177,6 +186,8 @@ def _plan_one(
     if store is None or options.force:
         return item
     root = roots[item.root]
+    if (root, item.rel) in new:
+        return item  # never recorded, so not unchanged: read only where it is processed
     hit = known.get((root, item.rel))
     if hit is not None and (outputs is None or outputs.outputs_exist(hit[0])):
         # The bytes are not read: the stat recorded stays (it is the one just compared).

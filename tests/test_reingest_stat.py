@@ -216,3 +216,25 @@ def test_cli_checksum_option(run_cli, tmp_path):
     assert checked.exit_code == 0, checked.output
     assert json.loads(checked.output)["totals"]["store"]["changed"] == 1
     assert "--checksum" in run_cli("ingest", "--help").output
+
+
+@pytest.mark.parametrize("checksum", [False, True])
+def test_a_file_the_store_never_recorded_is_not_read_to_check_it(
+    plugins, tmp_path, opened, checksum
+):
+    """With worker processes, a new file is read once, by the worker that processes it; the
+    planner reads (to hash) only files the store has recorded whose stat changed."""
+    src = tmp_path / "src"
+    paths = make_corpus(src, 4)
+    ingest(plugins, src, tmp_path, jobs=2)
+    paths[1].write_text(SEED + "\n\nAn edited paragraph.", encoding="utf-8")
+    backdate(paths[1], time.time_ns() - AN_HOUR // 2)
+    (src / "zz-new.txt").write_text(SEED + "\n\nA new article.", encoding="utf-8")
+    backdate(src / "zz-new.txt")
+    opened.clear()
+    again = ingest(plugins, src, tmp_path, jobs=2, checksum=checksum)
+    assert again.store_counts["changed"] == 1
+    assert again.store_counts["new"] == 1
+    # Forked workers count in their own process: what is seen here is the planner's reading.
+    expected = [p.name for p in paths] if checksum else [paths[1].name]
+    assert sorted(opened) == expected

@@ -100,3 +100,22 @@ def test_batches_and_answers_larger_than_a_pipe_buffer_do_not_deadlock():
         tickets = [p.submit([payload]) for payload in payloads]
         assert [p.result(t) for t in tickets] == [[b * 2] for b in payloads]
         p.close()
+
+
+def _niceness(batch: list[int]) -> list[int]:
+    return [os.nice(0) for _ in batch]
+
+
+def test_ingest_workers_yield_the_cpu_to_the_driver():
+    """An ingest's pool workers run at a lower priority than the process that commits."""
+    from corpus.config import Config
+    from corpus.execute import WORKER_NICENESS, worker_init
+    from corpus.ingest import IngestOptions
+    from corpus.plugins import Plugins
+
+    context, _ = default_context()
+    initargs = (Plugins(), Config(), IngestOptions(sources=(".",)), None)
+    with WorkerPool(context, 1, _niceness, worker_init, initargs) as p:
+        (niceness,) = p.result(p.submit([0]))
+        p.close()
+    assert niceness == min(os.nice(0) + WORKER_NICENESS, 19)

@@ -21,6 +21,7 @@ from ..lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Document
+    from .prepared import PreparedVersion, VersionPreparer
     from .recorder import BATCH_SIZE, IngestRun
     from .records import (
         DocumentInfo,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
 _LAZY = {
     "BATCH_SIZE": "recorder",
     "IngestRun": "recorder",
+    "PreparedVersion": "prepared",
+    "VersionPreparer": "prepared",
     "DocumentInfo": "records",
     "RemovalInfo": "records",
     "RunInfo": "records",
@@ -93,12 +96,14 @@ __all__ = [
     "STORE_ENV",
     "DocumentInfo",
     "IngestRun",
+    "PreparedVersion",
     "RemovalInfo",
     "RunInfo",
     "SearchHit",
     "Store",
     "StoredVersion",
     "VersionInfo",
+    "VersionPreparer",
     "default_store_path",
     "load_last_two",
     "load_version",

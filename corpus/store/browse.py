@@ -58,7 +58,8 @@ class LoggedFile:
     findings: tuple[Finding, ...] = attrs.field(converter=tuple)
 
 
-def _uri(path: str) -> str:
+def read_only_uri(path: str) -> str:
+    """The SQLite URI that opens ``path`` read only (its name quoted: `?` and `#` are kept)."""
     return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
 
 
@@ -113,7 +114,7 @@ def check_readable(conn: sqlite3.Connection, path: str) -> None:
 def is_corpus_store(path: str) -> bool:
     """Whether ``path`` is an SQLite file marked as a corpus store (any schema version)."""
     try:
-        conn = sqlite3.connect(_uri(path), uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error:
         return False
     try:
@@ -141,7 +142,7 @@ def open_read_only(path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -
         )
     try:
         conn = sqlite3.connect(
-            _uri(path), uri=True, timeout=busy_timeout, isolation_level=None,
+            read_only_uri(path), uri=True, timeout=busy_timeout, isolation_level=None,
             check_same_thread=False,
         )  # fmt: skip
     except sqlite3.Error as exc:

@@ -58,6 +58,11 @@ def train_dictionary(samples: Sequence[bytes]) -> bytes | None:
     return trained.as_bytes() if trained.dict_id() else None
 
 
+def dictionary_of(stored: bytes) -> int:
+    """The id of the dictionary a compressed payload needs (0: none)."""
+    return zstandard.get_frame_parameters(stored).dict_id
+
+
 class Encoder:
     """Compresses payloads for one writer, with a dictionary (by id) or without."""
 

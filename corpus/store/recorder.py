@@ -21,9 +21,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import StoreError
-from ..model import Document, Finding, canonical_json, document_to_dict
+from ..model import Finding
 from . import payload
 from .lock import WriterLock
+from .prepared import PreparedVersion, prepare_version
 from .records import document_from_stored, findings_from_json
 from .timeutil import captured_stamp, now_stamp, short
 
@@ -104,6 +105,8 @@ class IngestRun:
         self._lock = lock
         self._scopes = scopes
         self._pending = 0
+        #: Commit at the end of this record, whatever the batch's size (see _prepared).
+        self._commit_soon = False
         self._roots: dict[str, str] = {}
         self._orphans: set[int] = set()
         # Full-text index changes wait for the batch's commit: written one by one, each would
@@ -111,12 +114,13 @@ class IngestRun:
         # The index is contentless (it keeps no copy of the text), so a removal carries the
         # values that were indexed: ("delete", id, title, body) or ("insert", id, title, body).
         self._index: list[tuple[str, int, str, str]] = []
-        row = self._conn.execute(
-            "SELECT dict_id FROM dictionaries ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        self._encoder = payload.Encoder(row[0] if row else None)
+        #: The store's dictionaries: a prepared payload must need none or one of these.
+        self._dict_ids = [
+            d for (d,) in self._conn.execute("SELECT dict_id FROM dictionaries ORDER BY id")
+        ]
+        self._encoder = payload.Encoder(self._dict_ids[-1] if self._dict_ids else None)
         # A store without a dictionary trains one on the JSON of its first versions.
-        self._samples: list[bytes] | None = [] if row is None else None
+        self._samples: list[bytes] | None = None if self._dict_ids else []
         # Findings JSON -> parsed, for unchanged files (most share a few values such as "[]").
         self._parsed_findings: dict[str, tuple[Finding, ...]] = {}
 
@@ -243,6 +247,24 @@ class IngestRun:
                 found[rel] = (key, parsed)
         return found
 
+    @_coded
+    def recorded(self, root: str, rels: Sequence[str]) -> set[str]:
+        """Of ``rels`` under ``root``, those the store holds a source for: the others are new
+        files, which need not be read before they are processed (nothing to compare)."""
+        self._check_open()
+        found: set[str] = set()
+        for start in range(0, len(rels), _LOOKUP_CHUNK):
+            chunk = rels[start : start + _LOOKUP_CHUNK]
+            found.update(
+                rel
+                for (rel,) in self._conn.execute(
+                    "SELECT rel_path FROM sources WHERE root = ? "
+                    f"AND rel_path IN ({', '.join('?' * len(chunk))})",
+                    (self._root(root), *chunk),
+                )
+            )
+        return found
+
     def previous_pipeline(self) -> str | None:
         """The pipeline fingerprint of the last run before this one (None if none or unknown)."""
         row = self._conn.execute(
@@ -301,29 +323,28 @@ class IngestRun:
         self._check_open()
         root_key = self._root(root)
         rel = result.path
-        document = result.document
-        if document is None or result.status == REJECTED:
+        version = None if result.status == REJECTED else self._prepared(result)
+        if version is None:
             self._conn.execute(
                 "UPDATE sources SET last_run = ? WHERE root = ? AND rel_path = ?",
                 (self.run_id, root_key, rel),
             )
-            self._log(root_key, rel, document.key if document else None, REJECTED, None, result)
+            self._log(root_key, rel, result.document_key, REJECTED, None, result)
             self.counts[REJECTED] += 1
             self._tick()
             return REJECTED
-        content_hash = document.content_hash  # computed once: it serializes the document
-        if any_version and document.source is not None:
+        content_hash = version.content_hash
+        if any_version and version.source_sha256 is not None:
             same = self._conn.execute(
                 "SELECT 1 FROM sources s JOIN documents d ON d.id = s.doc_id WHERE s.root = ? "
                 "AND s.rel_path = ? AND s.sha256 = ? AND s.content_hash = ? AND d.key = ? "
                 "AND d.state = 'present'",
-                (root_key, rel, document.source.sha256, content_hash, document.key),
+                (root_key, rel, version.source_sha256, content_hash, version.key),
             ).fetchone()
             if same is not None:
-                self.record_unchanged(root, rel, document.key, stat=stat)
+                self.record_unchanged(root, rel, version.key, stat=stat)
                 return UNCHANGED
-        outcome, doc_id, n = self._add_version(root_key, rel, document, content_hash, result)
-        sha = document.source.sha256 if document.source else None
+        outcome, doc_id, n = self._add_version(root_key, rel, version, result)
         before = self._conn.execute(
             "SELECT doc_id FROM sources WHERE root = ? AND rel_path = ?", (root_key, rel)
         ).fetchone()
@@ -337,25 +358,51 @@ class IngestRun:
             "content_hash = excluded.content_hash, last_run = excluded.last_run, present = 1, "
             "pipeline = excluded.pipeline, file_size = excluded.file_size, "
             "file_mtime_ns = excluded.file_mtime_ns, file_inode = excluded.file_inode",
-            (root_key, rel, doc_id, sha, content_hash, self.run_id, self.pipeline)
+            (root_key, rel, doc_id, version.source_sha256, content_hash, self.run_id)
+            + (self.pipeline,)
             + (stat or (None, None, None)),
         )
         if outcome != UNCHANGED:
-            self._log(root_key, rel, document.key, outcome, n, result)
+            self._log(root_key, rel, version.key, outcome, n, result)
         self.counts[outcome] += 1
         self._tick()
         return outcome
 
+    def _prepared(self, result: FileResult) -> PreparedVersion | None:
+        """The result's version as the store keeps it: made by the worker that processed the
+        file (``result.version``), or here from the document (None when there is neither)."""
+        version = result.version
+        if version is None:
+            if result.document is None:
+                return None
+            version = prepare_version(result.document, self._encoder)
+        else:
+            needs = payload.dictionary_of(version.payload)
+            if needs and needs not in self._dict_ids:  # it could never be read back
+                raise StoreError(
+                    f"the version of {version.key!r} was compressed with zstd dictionary "
+                    f"{needs}, which this store does not hold",
+                    code="STORE_ERROR",
+                )
+        if self._samples is not None:  # a new store: its first versions train the dictionary
+            self._samples.append(version.text.encode("utf-8"))
+            if len(self._samples) >= payload.DICT_SAMPLES:
+                self._train()
+                # Committed with this record, not at the batch's end, so that workers
+                # preparing versions find the dictionary at once.
+                self._commit_soon = True
+        return version
+
     def _add_version(
-        self, root: str, rel: str, document: Document, content_hash: str, result: FileResult
+        self, root: str, rel: str, version: PreparedVersion, result: FileResult
     ) -> tuple[str, int, int]:
         """Add a version when the content is new; returns (outcome, document id, version)."""
         row = self._conn.execute(
             "SELECT id, state, latest, content_hash FROM documents WHERE key = ?",
-            (document.key,),
+            (version.key,),
         ).fetchone()
         now = now_stamp()
-        if row is not None and row[1] == "present" and row[3] == content_hash:
+        if row is not None and row[1] == "present" and row[3] == version.content_hash:
             # Processed again (a changed pipeline, --force): its findings are now the ones a
             # later run that skips the file reports.
             self._conn.execute(
@@ -363,11 +410,8 @@ class IngestRun:
                 (_findings_json(result), row[0], row[2]),
             )
             return UNCHANGED, row[0], row[2]
-        text = canonical_json(document_to_dict(document))
-        size = document.source.size if document.source else len(text.encode("utf-8"))
         # A capture (a WARC record) is dated by when it was captured, not when it was ingested.
-        created = captured_stamp(document.source.captured if document.source else None) or now
-        date = document.date.isoformat() if document.date else None
+        created = captured_stamp(version.captured) or now
         summary = None  # version 1 has none: `corpus log` says "first version"
         if row is None:
             outcome, n = NEW, 1
@@ -375,7 +419,8 @@ class IngestRun:
                 self._conn.execute(
                     "INSERT INTO documents (key, state, latest, content_hash, title, date, root, "
                     "rel_path, first_seen, updated) VALUES (?, 'present', 1, ?, ?, ?, ?, ?, ?, ?)",
-                    (document.key, content_hash, document.title, date, root, rel, now, now),
+                    (version.key, version.content_hash, version.title, version.date, root, rel)
+                    + (now, now),
                 ).lastrowid
             )
         else:
@@ -385,12 +430,12 @@ class IngestRun:
                 "SELECT document FROM versions WHERE doc_id = ? AND n = ?", (doc_id, n - 1)
             ).fetchone()
             if previous is not None:
-                summary = self._summary(previous[0], text)
+                summary = self._summary(previous[0], version.payload)
                 self._index.append(("delete", doc_id, *payload.search_text(previous[0])))
             self._conn.execute(
                 "UPDATE documents SET state = 'present', latest = ?, content_hash = ?, title = ?, "
                 "date = ?, root = ?, rel_path = ?, updated = ?, removed_at = NULL WHERE id = ?",
-                (n, content_hash, document.title, date, root, rel, now, doc_id),
+                (n, version.content_hash, version.title, version.date, root, rel, now, doc_id),
             )
         self._conn.execute(
             "INSERT INTO versions (doc_id, n, run_id, created, content_hash, source_sha256, "
@@ -400,24 +445,16 @@ class IngestRun:
                 n,
                 self.run_id,
                 created,
-                content_hash,
-                document.source.sha256 if document.source else None,
-                size,
-                self._encode(text),
+                version.content_hash,
+                version.source_sha256,
+                version.source_size,
+                version.payload,
                 _findings_json(result),
                 summary,
             ),
         )
-        self._index.append(("insert", doc_id, document.title, document.body_text))
+        self._index.append(("insert", doc_id, version.title, version.body_text))
         return outcome, doc_id, n
-
-    def _encode(self, text: str) -> bytes:
-        stored = self._encoder.encode(text)
-        if self._samples is not None:
-            self._samples.append(text.encode("utf-8"))
-            if len(self._samples) >= payload.DICT_SAMPLES:
-                self._train()
-        return stored
 
     def _train(self) -> None:
         """Train the store's dictionary on the samples; later versions are compressed with it."""
@@ -430,11 +467,11 @@ class IngestRun:
             "INSERT OR IGNORE INTO dictionaries (dict_id, data, created) VALUES (?, ?, ?)",
             (dict_id, trained, now_stamp()),
         )
+        self._dict_ids.append(dict_id)
         self._encoder = payload.Encoder(dict_id)
 
-    def _summary(self, previous: bytes | str, text: str) -> str | None:
-        """What changed from the ``previous`` version (its stored payload) to the new one (its
-        canonical JSON ``text``).
+    def _summary(self, previous: bytes | str, new: bytes) -> str | None:
+        """What changed from the ``previous`` version to the new one (both stored payloads).
 
         Both sides are parsed from their stored JSON, as ``corpus log`` would parse them, so
         the stored line is the one it would work out. Any failure gives None, never a lost
@@ -443,7 +480,7 @@ class IngestRun:
         from .summary import engine_summary  # loads the diff engine on the first change only
 
         try:
-            old, new = document_from_stored(previous), document_from_stored(text)
+            old, new = document_from_stored(previous), document_from_stored(new)
         except Exception:
             return None
         return engine_summary(old, new)
@@ -473,7 +510,7 @@ class IngestRun:
 
     def _tick(self) -> None:
         self._pending += 1
-        if self._pending >= BATCH_SIZE:
+        if self._pending >= BATCH_SIZE or self._commit_soon:
             self._commit()
             self._conn.execute("BEGIN IMMEDIATE")
 
@@ -489,6 +526,7 @@ class IngestRun:
         self._write_counts()
         self._conn.execute("COMMIT")
         self._pending = 0
+        self._commit_soon = False
         self._committed = dict(self.counts)
 
     def _write_counts(self, **extra: Any) -> None:
