@@ -77,7 +77,8 @@ def commit_results(
             if decided == UNCHANGED:
                 store.record_unchanged(root, item.rel, result.key or "", item.stat)
             elif not decided and result.status != STATUS_SKIPPED:
-                store.record(root, result, any_version=item.offset is not None, stat=item.stat)
+                stat = item.stat or result.source_stat
+                store.record(root, result, any_version=item.offset is not None, stat=stat)
         report.add(result)
         yield item, result
 

@@ -21,7 +21,7 @@ from .config import Config
 from .items import STATUS_REJECTED, FileResult, InputFile, Triple
 from .model import Document
 from .ordered import in_input_order
-from .pipeline import lost_in_worker, process_data, process_path
+from .pipeline import lost_in_worker, prefetch, process_data, process_path
 from .plugins import Plugins, PluginSpec
 from .shards import run_shards
 from .staging import OutputStager, discard_staged
@@ -109,6 +109,7 @@ def worker_batch(items: list[InputFile]) -> list[FileResult]:
     options: ExecuteOptions = _state["options"]
     stager: OutputStager | None = _state["stager"]
     preparer: VersionPreparer | None = _state["preparer"]
+    prefetch([item.path for item in items if item.data is None])
     results = []
     for item in items:
         result = process_item(item, _state["plugins"], _state["config"], options)

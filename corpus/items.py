@@ -53,6 +53,10 @@ class InputFile:
         )
 
 
+#: A file modified this recently (ns) may change again within the same modification-time
+#: tick (2 s on FAT): its size and time are not recorded, so the next run hashes it.
+RACY_NS = 2_000_000_000
+
 STATUS_OK = "ok"
 STATUS_WARNING = "warning"
 STATUS_REJECTED = "rejected"
@@ -79,6 +83,9 @@ class FileResult:
     #: The document as the store records it (a ``corpus.store.prepared.PreparedVersion``),
     #: made by the worker that processed the file, when it sends that instead of the document.
     version: Any = attrs.field(default=None, eq=False, repr=False)
+    #: ``(size, mtime_ns, inode)`` of the input as the processing side read it, for an input
+    #: the plan stage did not look at (a new file): recorded with its version.
+    source_stat: tuple[int, int, int] | None = attrs.field(default=None, eq=False, repr=False)
 
     def slim(self, version: Any = None) -> FileResult:
         """The same result without the document (cheap to send between processes), with the
@@ -97,7 +104,11 @@ class FileResult:
             doc.key,
             doc.content_hash,
             version,
+            self.source_stat,
         )
+
+    def with_source_stat(self, stat: tuple[int, int, int]) -> FileResult:
+        return attrs.evolve(self, source_stat=stat)
 
     def with_outputs(self, staged: dict[str, str], written: int = 0) -> FileResult:
         """The result once its outputs are staged (or written): ``attrs.evolve``, cheaper.
@@ -116,6 +127,7 @@ class FileResult:
             self.key,
             self.content_hash,
             self.version,
+            self.source_stat,
         )
 
     @property

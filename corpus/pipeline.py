@@ -12,6 +12,7 @@ import errno
 import os
 import posixpath
 import stat
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ import attrs
 from .config import Config
 from .errors import CorpusError, InputRejected
 from .formats import ReadResult
+from .items import RACY_NS
 
 # Re-exported: the result type and the statuses were born here, and many callers import them
 # from here; they live in corpus.items, which every ingest stage shares.
@@ -134,12 +136,46 @@ def _open_nonblocking(path: str, flags: int) -> int:
     return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
+def prefetch(paths: Sequence[str | os.PathLike[str]]) -> None:
+    """Ask the kernel to start reading ``paths`` now, all at once, without waiting for them.
+
+    Files read one after the other each wait for the disk in turn: at a million articles,
+    most of them no longer in the page cache, the workers sat idle for a third of the time.
+    Told ahead (``POSIX_FADV_WILLNEED``), the disk gets a batch's reads together and they are
+    in memory when their turn comes. Anything that fails here is left to the real read.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    for path in paths:
+        try:
+            fd = os.open(path, flags)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int | None) -> bytes:
     """The raw bytes of an input, with OS trouble turned into coded rejections."""
+    return read_file(path, rel, max_file_size)[0]
+
+
+def read_file(
+    path: str | os.PathLike[str], rel: str, max_file_size: int | None
+) -> tuple[bytes, os.stat_result]:
+    """:func:`read_file_bytes`, with the file's ``fstat`` as it was opened."""
     try:
         with open(path, "rb", buffering=0, opener=_open_nonblocking) as fh:
             fd = fh.fileno()
-            mode = os.fstat(fd).st_mode
+            status = os.fstat(fd)
+            mode = status.st_mode
             if stat.S_ISDIR(mode):
                 raise IsADirectoryError(path)
             if not stat.S_ISREG(mode):
@@ -149,15 +185,15 @@ def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int |
                     path=rel,
                 )
             if max_file_size is None:
-                return fh.read()
-            size = os.fstat(fh.fileno()).st_size
+                return fh.read(), status
+            size = status.st_size
             if size <= max_file_size:
                 # Ask for what fstat saw plus one byte: read(limit) would allocate the whole
                 # limit (50 MB by default) for every file. A file that grew since is read on,
                 # up to the limit, and judged by what was actually read.
                 data = fh.read(size + 1)
                 if len(data) <= size:
-                    return data
+                    return data, status
                 data += fh.read(max_file_size + 1 - len(data))
                 size = len(data)
             if size > max_file_size:
@@ -167,7 +203,7 @@ def read_file_bytes(path: str | os.PathLike[str], rel: str, max_file_size: int |
                     code="FILE_TOO_LARGE",
                     path=rel,
                 )
-            return data
+            return data, status
     except FileNotFoundError:
         raise InputRejected(
             "file disappeared before it could be read; re-run when the folder is stable",
@@ -300,12 +336,17 @@ def process_path(
     plugin_timeout: float | None = None,
     reader: str | None = None,
 ) -> FileResult:
-    """:func:`process_data` on a file, with unreadable files reported, not raised."""
+    """:func:`process_data` on a file, with unreadable files reported, not raised.
+
+    The result carries the file's size, modification time and inode as read
+    (:attr:`FileResult.source_stat`), unless it was modified within the last
+    :data:`~corpus.items.RACY_NS` (it may change again within the same time tick).
+    """
     try:
-        data = read_file_bytes(path, rel, max_file_size)
+        data, status = read_file(path, rel, max_file_size)
     except CorpusError as exc:
         return FileResult(rel, STATUS_REJECTED, [_rejection(exc, rel)])
-    return process_data(
+    result = process_data(
         data,
         rel,
         plugins=plugins,
@@ -315,6 +356,9 @@ def process_path(
         plugin_timeout=plugin_timeout,
         reader=reader,
     )
+    if status.st_mtime_ns < time.time_ns() - RACY_NS:
+        result = result.with_source_stat((status.st_size, status.st_mtime_ns, status.st_ino))
+    return result
 
 
 def lost_in_worker(path: str, why: object, *, died: bool) -> FileResult:

@@ -28,7 +28,15 @@ import attrs
 
 from .archives import expand_archives
 from .errors import CorpusError
-from .items import STATUS_SKIPPED, UNCHANGED, FileResult, InputFile, Triple, status_of
+from .items import (
+    RACY_NS,
+    STATUS_SKIPPED,
+    UNCHANGED,
+    FileResult,
+    InputFile,
+    Triple,
+    status_of,
+)
 from .layout import OutputLayout
 from .model import Finding, Severity
 from .pipeline import read_file_bytes
@@ -40,9 +48,6 @@ CHUNK = 256
 #: Files the planner read are handed on with their bytes up to this size; larger ones are
 #: read again where they are processed, so batches in flight stay small in memory.
 CARRY_LIMIT = 64 * 1024
-#: A file modified this recently (ns) may change again within the same modification-time
-#: tick (2 s on FAT): its size and time are not recorded, so the next run hashes it.
-RACY_NS = 2_000_000_000
 
 
 class StoreLookup(Protocol):
@@ -142,10 +147,22 @@ def _known_by_stat(
     never recorded at all (``(root, rel)``: new files, not worth reading here to hash)."""
     if store is None or options.force:
         return {}, set()
+    plain = [index for index, item in enumerate(chunk) if _plain_file(item)]
+    new: set[tuple[str, str]] = set()
+    if not options.in_process:
+        # A file the store never recorded is read where it is processed, which records its
+        # stat from there (FileResult.source_stat): not even its inode is read here.
+        rels: dict[str, list[str]] = {}
+        for index in plain:
+            rels.setdefault(roots[chunk[index].root], []).append(chunk[index].rel)
+        for root, names in rels.items():
+            recorded = store.recorded(root, names)
+            new.update((root, rel) for rel in names if rel not in recorded)
     by_root: dict[str, list[tuple[str, tuple[int, int, int]]]] = {}
     racy_after = time.time_ns() - RACY_NS
-    for index, item in enumerate(chunk):
-        if not _plain_file(item):
+    for index in plain:
+        item = chunk[index]
+        if (roots[item.root], item.rel) in new:
             continue
         try:
             st = os.stat(item.path)
@@ -156,10 +173,7 @@ def _known_by_stat(
             chunk[index] = item.with_stat(stat)
         by_root.setdefault(roots[item.root], []).append((item.rel, stat))
     known = {}
-    new: set[tuple[str, str]] = set()
     for root, files in by_root.items():
-        recorded = store.recorded(root, [rel for rel, _ in files])
-        new.update((root, rel) for rel, _ in files if rel not in recorded)
         if options.checksum:
             continue
         for rel, found in store.unchanged_by_stat(root, files).items():

@@ -19,7 +19,7 @@ from .config import Config
 from .executors import SHARDS_PER_WORKER, ShardLost, ShardTask, get_executor
 from .items import FileResult, InputFile
 from .ordered import in_input_order
-from .pipeline import lost_in_worker, process_data, process_path
+from .pipeline import lost_in_worker, prefetch, process_data, process_path
 from .plugins import Plugins
 from .staging import TMP_PREFIX, OutputStager
 
@@ -58,6 +58,7 @@ def process_shard(task: ShardTask, items: list[InputFile]) -> list[FileResult]:
         "fail_fast": task.fail_fast,
         "plugin_timeout": task.plugin_timeout,
     }
+    prefetch([item.path for item in items if item.data is None])
     results = []
     for item in items:
         if item.data is not None:

@@ -238,3 +238,37 @@ def test_a_file_the_store_never_recorded_is_not_read_to_check_it(
     # Forked workers count in their own process: what is seen here is the planner's reading.
     expected = [p.name for p in paths] if checksum else [paths[1].name]
     assert sorted(opened) == expected
+
+
+def test_with_workers_a_new_files_stat_comes_from_the_worker_that_read_it(
+    plugins, tmp_path, opened
+):
+    """The planner does not stat a file the store never recorded; the worker's own fstat is
+    recorded, so the next run trusts it without reading it (here: nothing opened at all)."""
+    src = tmp_path / "src"
+    paths = make_corpus(src, 6)
+    first = ingest(plugins, src, tmp_path, jobs=2)
+    assert first.store_counts["new"] == 6
+    assert opened == []  # read by the workers only (they count in their own processes)
+    conn = sqlite3.connect(tmp_path / "c.db")
+    rows = conn.execute("SELECT rel_path, file_size, file_mtime_ns, file_inode FROM sources")
+    recorded = {rel: stat for rel, *stat in rows}
+    conn.close()
+    for path in paths:
+        st = path.stat()
+        assert recorded[path.name] == [st.st_size, st.st_mtime_ns, st.st_ino]
+    again = ingest(plugins, src, tmp_path, jobs=2)
+    assert again.store_counts["unchanged"] == 6
+    assert opened == []
+
+
+def test_a_file_written_just_now_gets_no_recorded_stat_from_a_worker(plugins, tmp_path):
+    src = tmp_path / "src"
+    make_corpus(src, 2)
+    (src / "fresh.txt").write_text(SEED, encoding="utf-8")  # modified within the racy window
+    ingest(plugins, src, tmp_path, jobs=2)
+    conn = sqlite3.connect(tmp_path / "c.db")
+    sizes = dict(conn.execute("SELECT rel_path, file_size FROM sources"))
+    conn.close()
+    assert sizes["fresh.txt"] is None
+    assert sizes["a000.txt"] is not None

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
+from corpus import execute
 from corpus.config import Config
 from corpus.errors import StoreError
 from corpus.ingest import IngestOptions, run_ingest
@@ -116,6 +117,9 @@ def test_jobs_2_stores_exactly_what_jobs_1_stores(plugins, tmp_path, monkeypatch
     writer's own: the same documents, hashes, sizes and findings, and they read back."""
     monkeypatch.setattr(payload, "DICT_SAMPLES", 30)
     monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
+    # Small batches: workers cannot run more than a few files ahead of the writer, so those
+    # sent after the dictionary was committed are surely compressed with it.
+    monkeypatch.setattr(execute, "BATCH_SIZE", 4)
     src = tmp_path / "src"
     src.mkdir()
     for i in range(160):
