@@ -22,6 +22,7 @@ from .errors import CorpusError
 from .items import STATUS_OK, STATUS_REJECTED, STATUS_SKIPPED, STATUS_WARNING, FileResult
 from .model import Severity
 from .outputs import temp_file_beside, unlink_quietly
+from .staging import process_gone
 
 
 class ReportedOptions(Protocol):
@@ -36,6 +37,31 @@ class ReportedOptions(Protocol):
 
 
 _ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+#: The temporary entries file of a run is ``corpus-report-<pid>-<random>.jsonl``.
+ENTRIES_PREFIX = "corpus-report-"
+
+
+def remove_stale_entries(folder: str | None = None) -> int:
+    """Remove the entries files that runs killed outright (``kill -9``) left in the temporary
+    folder: those whose process no longer runs. How many were removed."""
+    removed = 0
+    try:
+        entries = os.scandir(folder or tempfile.gettempdir())
+    except OSError:
+        return 0
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(ENTRIES_PREFIX) and name.endswith(".jsonl")):
+                continue
+            pid = name[len(ENTRIES_PREFIX) :].partition("-")[0]
+            if pid.isascii() and pid.isdigit() and process_gone(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def _remove_entries(entries: TextIO, path: str) -> None:
@@ -67,7 +93,10 @@ class IngestReport:
         #: Temporary files of killed runs removed from the output folders this run wrote to.
         self.stale_temps_removed = 0
         self._worst = -1
-        fd, self._entries_path = tempfile.mkstemp(prefix="corpus-report-", suffix=".jsonl")
+        remove_stale_entries()
+        fd, self._entries_path = tempfile.mkstemp(
+            prefix=f"{ENTRIES_PREFIX}{os.getpid()}-", suffix=".jsonl"
+        )
         self._entries = os.fdopen(fd, "w", encoding="utf-8")
         # A library caller may never call cleanup(): the entries file goes with the report.
         self._remove_entries = weakref.finalize(

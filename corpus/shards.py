@@ -21,7 +21,7 @@ from .items import FileResult, InputFile
 from .ordered import in_input_order
 from .pipeline import lost_in_worker, prefetch, process_data, process_path
 from .plugins import Plugins
-from .staging import TMP_PREFIX, OutputStager
+from .staging import SHARDS_SUFFIX, TMP_PREFIX, OutputStager, remove_stale_stage_dirs
 
 #: Files per shard: large enough that scheduling costs little next to the work (about a
 #: second of it), small enough to spread a corpus over many workers and to lose little when
@@ -83,37 +83,7 @@ def stage_name(item: InputFile) -> str:
 
 def stage_dir_for(output: str) -> str:
     """This driver's stage folder in ``output`` (named by its process id, like temp files)."""
-    return os.path.join(os.path.abspath(output), f"{TMP_PREFIX}{os.getpid()}-shards")
-
-
-def remove_stale_stage_dirs(output: str) -> int:
-    """Remove stage folders of drivers that no longer run; how many files they held."""
-    removed = 0
-    try:
-        entries = list(os.scandir(output))
-    except OSError:
-        return 0
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(TMP_PREFIX) and name.endswith("-shards")):
-            continue
-        pid = name[len(TMP_PREFIX) : -len("-shards")]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
-            continue
-        with contextlib.suppress(OSError):
-            removed += len(os.listdir(entry.path))
-            shutil.rmtree(entry.path)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    return os.path.join(os.path.abspath(output), f"{TMP_PREFIX}{os.getpid()}{SHARDS_SUFFIX}")
 
 
 def make_task(

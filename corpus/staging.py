@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 _tmp_ids = itertools.count()
 
 
-def _process_gone(pid: int) -> bool:
+def process_gone(pid: int) -> bool:
     """Whether no process ``pid`` runs on this machine (False when that cannot be told)."""
     if pid == os.getpid() or os.name != "posix":  # elsewhere os.kill(pid, 0) would kill
         return False
@@ -122,10 +123,36 @@ def remove_stale_temps(folder: str, before_ns: int) -> int:
                     continue
             except OSError:
                 continue
-            if _process_gone(int(pid)):
+            if process_gone(int(pid)):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
                     removed += 1
+    return removed
+
+
+#: A shard driver's stage folder in the output folder is ``.corpus-tmp-<pid>-shards``.
+SHARDS_SUFFIX = "-shards"
+
+
+def remove_stale_stage_dirs(output: str) -> int:
+    """Remove the shard stage folders of drivers that no longer run (a killed Dask run's);
+    how many files they held. Any ingest into ``output`` does this, not only the next one
+    on the same executor."""
+    removed = 0
+    try:
+        entries = list(os.scandir(output))
+    except OSError:
+        return 0
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(TMP_PREFIX) and name.endswith(SHARDS_SUFFIX)):
+            continue
+        pid = name[len(TMP_PREFIX) : -len(SHARDS_SUFFIX)]
+        if not (pid.isascii() and pid.isdigit()) or not process_gone(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            removed += len(os.listdir(entry.path))
+            shutil.rmtree(entry.path)
     return removed
 
 
@@ -176,6 +203,7 @@ class OutputStager(OutputLayout):
         """Mark the start of the run, by the output file system's clock."""
         self._started_ns = _filesystem_now(self.root)
         self._sweep(self.root)
+        self.stale_removed += remove_stale_stage_dirs(self.root)
 
     def _sweep(self, folder: str) -> None:
         """Remove stale temporary files from ``folder``, once per run (see remove_stale_temps)."""

@@ -337,6 +337,27 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(plugins, tmp_pa
 
 
 @pytest.mark.skipif(os.name != "posix", reason="stale temporary files are only swept on POSIX")
+def test_a_killed_dask_runs_stage_folder_is_removed_by_any_next_run(plugins, tmp_path):
+    """Shard stage folders (``.corpus-tmp-<pid>-shards``) of a driver that is gone go with the
+    next ingest into the folder, with the local pool or in-process too."""
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(ARTICLES / "seed.txt", src / "seed.txt")
+    out = tmp_path / "out"
+    dead_stage = out / f".corpus-tmp-{_dead_pid()}-shards"
+    live_stage = out / f".corpus-tmp-{os.getpid()}-shards"  # this process: still in use
+    for stage in (dead_stage, live_stage):
+        stage.mkdir(parents=True)
+        for name in ("a-nitf", "a-json", "b-nitf"):
+            (stage / name).write_bytes(b"staged")
+    report = ingest(plugins, src, output=out, jobs=1)
+    assert report.totals_dict()["ok"] == 1
+    assert not dead_stage.exists()
+    assert live_stage.is_dir() and len(list(live_stage.iterdir())) == 3
+    assert report.stale_temps_removed == 3
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stale temporary files are only swept on POSIX")
 def test_only_old_temporary_files_of_gone_processes_are_stale(tmp_path):
     from corpus.outputs import remove_stale_temps
 
@@ -648,6 +669,34 @@ def test_stored_json_key_colliding_with_an_earlier_folder_is_caught(plugins, tmp
     assert entries["one/x.txt"]["status"] != "rejected"
     assert entries["two/y.json"]["key"] == "one/x"
     assert "OUTPUT_COLLISION" in [f["code"] for f in entries["two/y.json"]["findings"]]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are checked the POSIX way")
+def test_entries_files_of_runs_killed_outright_are_removed_by_the_next(
+    plugins, tmp_path, monkeypatch
+):
+    """A run killed with SIGKILL cannot remove its report's temporary entries file; the next
+    report removes those of processes that are gone, and no other file."""
+    import tempfile
+
+    from corpus import report as report_module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"corpus-report-{_dead_pid()}-abc.jsonl"
+    alive = tmp_path / f"corpus-report-{os.getpid()}-def.jsonl"  # a run still going
+    other = tmp_path / "corpus-report-notapid.jsonl"
+    for path in (dead, alive, other):
+        path.write_text("{}\n", encoding="utf-8")
+    report = ingest(plugins, ARTICLES / "layout")
+    try:
+        assert not dead.exists()
+        assert alive.exists() and other.exists()
+        assert os.path.dirname(report._entries_path) == str(tmp_path)  # noqa: SLF001
+        assert os.path.basename(report._entries_path).startswith(  # noqa: SLF001
+            f"{report_module.ENTRIES_PREFIX}{os.getpid()}-"
+        )
+    finally:
+        report.cleanup()
 
 
 def test_a_library_callers_report_leaves_no_temporary_file(plugins, tmp_path):
