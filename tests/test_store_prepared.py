@@ -85,11 +85,18 @@ def test_a_preparer_travels_to_spawned_workers_by_its_path(tmp_path, monkeypatch
     assert payload.dictionary_of(copy.prepare(seed_document()).payload) == dict_id
 
 
-def test_an_unreadable_store_means_payloads_without_a_dictionary(tmp_path):
-    preparer = VersionPreparer(tmp_path / "no-such-store.db")
+def test_an_unreadable_store_means_payloads_without_a_dictionary_until_it_can_be_read(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
+    path = tmp_path / "not-yet.db"
+    preparer = VersionPreparer(path)
     version = preparer.prepare(seed_document())
     assert payload.dictionary_of(version.payload) == 0
     assert version.text == canonical_json(document_to_dict(seed_document()))
+    # Unreadable for a moment (here: not there yet) is not given up on.
+    dict_id = _store_with_dictionary(path)
+    assert payload.dictionary_of(preparer.prepare(seed_document()).payload) == dict_id
 
 
 def test_the_writer_refuses_a_payload_it_could_never_read_back(tmp_path):

@@ -77,7 +77,9 @@ class VersionPreparer:
     ``store`` is the store's path: it is opened read only, and only to find the dictionary
     (SQLite's WAL lets readers work beside the one writer). A store that cannot be read from
     here (another machine, say) just means payloads without a dictionary, which the writer
-    takes as they are.
+    takes as they are; it is looked for again every :data:`DICTIONARY_POLL` seconds (a failed
+    open costs next to nothing, and giving up on a store busy for a moment would leave every
+    later payload without its dictionary).
     """
 
     def __init__(self, store: str | os.PathLike[str] | None) -> None:
@@ -108,8 +110,7 @@ class VersionPreparer:
             row = self._conn.execute(
                 "SELECT data FROM dictionaries ORDER BY id DESC LIMIT 1"
             ).fetchone()
-        except sqlite3.Error:
-            self._store = None  # not readable from here: no dictionary, and no more looking
+        except sqlite3.Error:  # busy for a moment, or not readable from here: look later
             self.close()
             return
         if row is not None:
