@@ -65,7 +65,11 @@ def test_ls_shows_removed_documents_with_their_state(run_cli, db):
     assert header.split() == ["STATE", "VER", "UPDATED", "KEY", "TITLE"]
     assert len(lines) == 2
     assert lines[0].startswith("removed  v1") and "sport/final  Cup final tonight" in lines[0]
-    assert lines[1].startswith("present  v2") and "world/duma  The Duma votes again" in lines[1]
+    assert lines[1].startswith("present  v2") and "world/duma   The Duma votes again" in lines[1]
+    # Aligned: each column starts where its header does.
+    for name in ("VER", "UPDATED", "KEY", "TITLE"):
+        at = header.index(name)
+        assert all(line[at - 1] == " " and line[at] != " " for line in lines), name
 
 
 def test_ls_json_and_since(run_cli, db):

@@ -96,6 +96,11 @@ class _Limit(click.IntRange):
 LIMIT = _Limit(min=1)
 
 
+#: ``corpus ls``: rows its key column is sized on, and the widest that column gets.
+_LS_ALIGN_ROWS = 200
+_LS_KEY_MOST = 60
+
+
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     @cli.command()
@@ -134,12 +139,17 @@ def register_commands(cli: click.Group) -> None:
             if as_json:
                 _stream_json(d.to_dict() for d in docs)
                 return
-            header = True
-            for d in docs:
-                if header:
-                    click.echo(f"{'STATE':<8} {'VER':<4} {'UPDATED':<20}  KEY  TITLE")
-                    header = False
-                click.echo(f"{d.state:<8} v{d.latest:<3} {short(d.updated)}  {d.key}  {d.title}")
+            # Columns are aligned to the widest key of the first rows (the list streams: a
+            # million documents are never held), a longer key later pushes its title along.
+            first = list(itertools.islice(docs, _LS_ALIGN_ROWS))
+            if not first:
+                return
+            width = min(max(max(len(d.key) for d in first), 3), _LS_KEY_MOST)
+            click.echo(f"{'STATE':<8} {'VER':<4} {'UPDATED':<20}  {'KEY':<{width}}  TITLE")
+            for d in itertools.chain(first, docs):
+                click.echo(
+                    f"{d.state:<8} v{d.latest:<3} {short(d.updated)}  {d.key:<{width}}  {d.title}"
+                )
 
     @cli.command()
     @store_option
