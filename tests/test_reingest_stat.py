@@ -272,3 +272,19 @@ def test_a_file_written_just_now_gets_no_recorded_stat_from_a_worker(plugins, tm
     conn.close()
     assert sizes["fresh.txt"] is None
     assert sizes["a000.txt"] is not None
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_forced_run_records_each_files_stat_too(plugins, tmp_path, opened, jobs):
+    src = tmp_path / "src"
+    make_corpus(src, 3)
+    ingest(plugins, src, tmp_path, jobs=jobs)
+    forced = ingest(plugins, src, tmp_path, jobs=jobs, force=True)
+    assert forced.store_counts["unchanged"] == 3
+    conn = sqlite3.connect(tmp_path / "c.db")
+    assert conn.execute("SELECT count(*) FROM sources WHERE file_size IS NULL").fetchone() == (0,)
+    conn.close()
+    opened.clear()
+    again = ingest(plugins, src, tmp_path, jobs=jobs)
+    assert again.store_counts["unchanged"] == 3
+    assert opened == []
