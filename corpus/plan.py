@@ -148,16 +148,15 @@ def _known_by_stat(
     if store is None or options.force:
         return {}, set()
     plain = [index for index, item in enumerate(chunk) if _plain_file(item)]
+    # A file the store never recorded is read where it is processed, which records its stat
+    # from there (FileResult.source_stat): not even its inode is read here.
     new: set[tuple[str, str]] = set()
-    if not options.in_process:
-        # A file the store never recorded is read where it is processed, which records its
-        # stat from there (FileResult.source_stat): not even its inode is read here.
-        rels: dict[str, list[str]] = {}
-        for index in plain:
-            rels.setdefault(roots[chunk[index].root], []).append(chunk[index].rel)
-        for root, names in rels.items():
-            recorded = store.recorded(root, names)
-            new.update((root, rel) for rel in names if rel not in recorded)
+    rels: dict[str, list[str]] = {}
+    for index in plain:
+        rels.setdefault(roots[chunk[index].root], []).append(chunk[index].rel)
+    for root, names in rels.items():
+        recorded = store.recorded(root, names)
+        new.update((root, rel) for rel in names if rel not in recorded)
     by_root: dict[str, list[tuple[str, tuple[int, int, int]]]] = {}
     racy_after = time.time_ns() - RACY_NS
     for index in plain:
