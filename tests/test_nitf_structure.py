@@ -19,6 +19,7 @@ from strategies import line_text
 
 from corpus.exporters.ninjs import build_ninjs
 from corpus.exporters.nitf import NITF_NS, nitf_bytes, nitf_tree_bytes
+from corpus.exporters.nitf_xml import XML_NS
 from corpus.model import (
     Block,
     Cell,
@@ -140,6 +141,78 @@ def test_every_real_agency_sample_keeps_every_body_element(standards, plugins, n
     assert {"tagline", "a"} <= set(seen)  # body.end of NTB and the fishing sample
     # and body.head holds more than the model's fields: the check above covered these too.
     assert {"byttl", "distributor", "note", "rights", "person", "location"} <= set(heads)
+
+
+_STRUCTURE = ("p", "block", "table", "ul", "ol", "bq", "media")
+
+
+def body_attributes(root: etree._Element) -> list[tuple[str, dict[str, str]]]:
+    """Each structural element of body.content with its attributes, in document order."""
+    return [
+        (etree.QName(e).localname, dict(e.attrib))
+        for content in root.iter("{*}body.content")
+        for e in content.iter()
+        if isinstance(e.tag, str) and etree.QName(e).localname in _STRUCTURE
+    ]
+
+
+def test_every_real_agency_sample_keeps_the_attributes_of_its_body_elements(
+    standards, plugins, nitf_schema
+):
+    """``block id``, ``p lede`` and ``p xml:lang`` of the agency samples are written back."""
+    paths = sorted((standards / "nitf" / "samples").glob("*.xml"))
+    written: Counter = Counter()
+    for path in paths:
+        data = path.read_bytes()
+        result, root = round_trip(data, path.name, plugins, nitf_schema)
+        assert body_attributes(root) == body_attributes(parse(data)), path.name
+        written.update(name for _, attributes in body_attributes(root) for name in attributes)
+    assert {"id", "lede", f"{{{XML_NS}}}lang", "class", "media-type"} <= set(written)
+
+
+PARAGRAPH_IDS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<nitf xmlns="http://iptc.org/std/NITF/2006-10-18/">
+<head><title>T</title></head>
+<body><body.head><hedline><hl1 id="head">T</hl1></hedline></body.head>
+<body.content>
+<block id="b1" style="s"><p id="p1" lede="true" xml:lang="en">One.</p><p>Two.</p></block>
+<p id="dup">Three.</p>
+<p id="dup">Four.</p>
+<p id="head" summary="false">Five.</p>
+</body.content></body></nitf>
+"""
+
+
+def test_ids_are_written_back_once_unique_and_otherwise_reported(plugins, nitf_schema):
+    """An ``id`` is an ``xs:ID``: one used twice (here, or in body.head) is not written, and
+    the export says so (``CONTENT_DROPPED``); the other attributes are written back."""
+    result, root = round_trip(PARAGRAPH_IDS, "ids.xml", plugins, nitf_schema)
+    assert body_attributes(root) == [
+        ("block", {"id": "b1", "style": "s"}),
+        ("p", {"id": "p1", "lede": "true", f"{{{XML_NS}}}lang": "en"}),
+        ("p", {}),
+        ("p", {}),
+        ("p", {}),
+        ("p", {"summary": "false"}),
+    ]
+    findings = plugins.exporters.get("nitf").dropped(result.document)
+    dropped = sorted(f.message for f in findings if f.code == "CONTENT_DROPPED")
+    assert len(dropped) == 3
+    assert all("id=" in message and "not written" in message for message in dropped)
+    assert sum("'dup'" in message for message in dropped) == 2
+    assert sum("'head'" in message for message in dropped) == 1
+    document = result.document
+    assert nitf_bytes(document) == nitf_tree_bytes(document)
+    flat = attrs.evolve(
+        document,
+        annotations={
+            "nitf-reader": {
+                k: v for k, v in document.annotations["nitf-reader"].items() if k != "containers"
+            }
+        },
+    )  # no containers: the fast writer, which must write the same paragraphs
+    assert nitf_bytes(flat) == nitf_tree_bytes(flat)
+    assert nitf_schema.validate(parse(nitf_bytes(flat))), str(nitf_schema.error_log)
 
 
 def test_tables_lists_media_and_inline_elements_round_trip(fixtures_dir, plugins, nitf_schema):

@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import heapq
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
 from typing import Any
@@ -382,8 +383,13 @@ def _text_content(element: etree._Element, text: str, spans: tuple[Span, ...], p
         element.text = text
 
 
-def _paragraph(parent: etree._Element, block: Block, pending: _Pending) -> None:
-    """A ``p`` (or ``hl2``) for a block."""
+def _paragraph(
+    parent: etree._Element,
+    block: Block,
+    pending: _Pending,
+    kept: Mapping[str, str] | None = None,
+) -> None:
+    """A ``p`` (or ``hl2``) for a block, with the attributes the reader ``kept`` for it."""
     kind = block.kind
     local = BLOCK_ELEMENTS.get(kind)
     if local is not None:
@@ -392,6 +398,8 @@ def _paragraph(parent: etree._Element, block: Block, pending: _Pending) -> None:
         p = _SubElement(parent, _P)
         if kind != "paragraph":
             p.set("class", xml_safe(kind))
+        for name, value in _tree_attributes(dict(kept or {})).items():
+            p.set(name, value)
     _text_content(p, block.text, block.spans, pending)
 
 
@@ -449,6 +457,111 @@ def _allowed(attributes: Any, spec: Mapping[str, Callable[[str], bool]]) -> dict
             if check(text):
                 out[name] = text
     return _tree_attributes(out)
+
+
+#: What a ``p`` carries back besides its ``class`` (the block's kind) and ``id``.
+_P_ATTRIBUTES: Mapping[str, Callable[[str], bool]] = {
+    "style": _any,
+    "xml:lang": _language,
+    "lede": _any,
+    "summary": _any,
+    "optional-text": _any,
+}
+
+
+def _id_counts(doc: Document) -> Counter[str]:
+    """How often each ``id`` occurs among what the NITF reader kept (body attributes and
+    containers) and what ``body.head`` writes: an id is written back only when it is unique."""
+    counts: Counter[str] = Counter()
+    reader = doc.annotations.get(READER_ANNOTATION)
+    if not isinstance(reader, Mapping):
+        return counts
+    for key in ("block_attributes", "containers"):
+        records = reader.get(key)
+        for record in records if isinstance(records, list) else ():
+            attributes = record.get("attributes") if isinstance(record, Mapping) else None
+            value = attributes.get("id") if isinstance(attributes, Mapping) else None
+            if isinstance(value, str):
+                counts[value] += 1
+    head = body_head(doc)
+    fragments = [*head.kept.values()]
+    nodes = [node for fragment in fragments for element in fragment for node in element.iter()]
+    nodes += [node for element in head.byline or () for node in element.iter()]
+    for element in (head.dateline, head.hedline):
+        if element is not None:
+            nodes.extend(element.iter())
+    for node in nodes:
+        value = node.get("id") if isinstance(node.tag, str) else None
+        if value is not None:
+            counts[value] += 1
+    if isinstance(head.attributes.get("id"), str):
+        counts[head.attributes["id"]] += 1
+    return counts
+
+
+def _ids_for(doc: Document, attributes: Any) -> Counter[str]:
+    """:func:`_id_counts`, worked out only for attributes that hold an ``id``."""
+    if isinstance(attributes, Mapping) and "id" in attributes:
+        return _id_counts(doc)
+    return Counter()
+
+
+def _written(
+    attributes: Any, spec: Mapping[str, Callable[[str], bool]], ids: Counter[str]
+) -> dict[str, str]:
+    """The attributes written back (XML names: ``xml:lang``): those ``spec`` allows, and an
+    ``id`` that is an XML ID used once in the document."""
+    if not isinstance(attributes, Mapping):
+        return {}
+    out = {}
+    for name, value in attributes.items():
+        if not isinstance(value, str):
+            continue
+        text = xml_safe(value)
+        if name == "id":
+            if ids[value] == 1 and _is_xml_id(text):
+                out[name] = text
+            continue
+        check = spec.get(name)
+        if check is not None and check(text):
+            out[name] = text
+    return out
+
+
+def _written_as_p(block: Block) -> bool:
+    return not block.rows and BLOCK_ELEMENTS.get(block.kind, "p") == "p"
+
+
+def _block_spec(block: Block) -> Mapping[str, Callable[[str], bool]]:
+    """The attributes a block's element carries back besides ``id`` (none for an ``hl2``...)."""
+    if block.rows:
+        return _TABLE_ATTRIBUTES
+    return _P_ATTRIBUTES if _written_as_p(block) else {}
+
+
+def paragraph_attributes(doc: Document) -> dict[int, dict[str, str]]:
+    """The attributes the NITF reader kept on paragraphs, as written back: block index ->
+    attributes (``id``, ``xml:lang``, ``lede``...; the ``class`` is the block's kind)."""
+    reader = doc.annotations.get(READER_ANNOTATION)
+    kept = reader.get("block_attributes") if isinstance(reader, Mapping) else None
+    if not kept or not isinstance(kept, list):
+        return {}
+    with_id = any(
+        isinstance(item, Mapping)
+        and isinstance(item.get("attributes"), Mapping)
+        and "id" in item["attributes"]
+        for item in kept
+    )
+    ids = _id_counts(doc) if with_id else Counter()
+    blocks = doc.blocks
+    out = {}
+    for item in kept:
+        index = item.get("block") if isinstance(item, Mapping) else None
+        if isinstance(index, int) and 0 <= index < len(blocks) and _written_as_p(blocks[index]):
+            written = _written(item.get("attributes"), _P_ATTRIBUTES, ids)
+            if written:
+                out[index] = written
+    return out
 
 
 @attrs.define
@@ -567,6 +680,7 @@ def _fill_groups(group: Group) -> None:
 def _write_group(parent: etree._Element, group: Group, doc: Document, pending: _Pending) -> None:
     items = group.children
     blocks = doc.blocks
+    kept = paragraph_attributes(doc) if any(isinstance(i, int) for i in items) else {}
     index = 0
     while index < len(items):
         item = items[index]
@@ -592,13 +706,15 @@ def _write_group(parent: etree._Element, group: Group, doc: Document, pending: _
             _table(parent, block, blocks[following], pending, _table_attributes(doc, following))
             index += 1
         else:
-            _paragraph(parent, block, pending)
+            _paragraph(parent, block, pending, kept.get(item))
 
 
 def _write_container(
     parent: etree._Element, group: Group, doc: Document, pending: _Pending
 ) -> None:
-    attributes = _allowed(group.attributes, _CONTAINER_ATTRIBUTES[group.element])
+    kept = group.attributes
+    spec = _CONTAINER_ATTRIBUTES[group.element]
+    attributes = _tree_attributes(_written(kept, spec, _ids_for(doc, kept)))
     if group.element == "media":
         attributes.setdefault("media-type", "other")
     element = _SubElement(parent, _T[group.element], attributes)
@@ -623,7 +739,8 @@ def _table_attributes(doc: Document, index: int) -> dict[str, str]:
     kept = reader.get("block_attributes") if isinstance(reader, Mapping) else None
     for item in kept if isinstance(kept, list) else ():
         if isinstance(item, Mapping) and item.get("block") == index:
-            return _allowed(item.get("attributes"), _TABLE_ATTRIBUTES)
+            kept = item.get("attributes")
+            return _tree_attributes(_written(kept, _TABLE_ATTRIBUTES, _ids_for(doc, kept)))
     return {}
 
 
@@ -1069,8 +1186,9 @@ def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
     content = etree.SubElement(body, _T["body.content"])
     layout = body_layout(doc)
     if layout is None:
-        for block in doc.blocks:
-            _paragraph(content, block, pending)
+        kept = paragraph_attributes(doc)
+        for index, block in enumerate(doc.blocks):
+            _paragraph(content, block, pending, kept.get(index))
     else:
         _write_group(content, layout, doc, pending)
         ending = end_blocks(doc)
@@ -1227,12 +1345,14 @@ def _inline(out: list[str], text: str, start: int, end: int, nodes: list[InlineN
         out.append(_text(text[pos:end]))
 
 
-def _paragraph_text(out: list[str], block: Block) -> None:
+def _paragraph_text(out: list[str], block: Block, kept: Mapping[str, str] | None = None) -> None:
     """One ``p`` of ``body.content`` (see :func:`_paragraph`)."""
     kind = block.kind
     local = BLOCK_ELEMENTS.get(kind, "p")
     plain_p = local != "p" or kind == "paragraph"
     attributes = "" if plain_p else f' class="{_attr(xml_safe(kind))}"'
+    if kept and local == "p":
+        attributes += _attributes_text(_tree_attributes(dict(kept)))
     text = block.text
     plain = _NOT_PLAIN_TEXT.search(text) is None
     if not plain and _PLAIN.search(text) is not None:
@@ -1322,8 +1442,9 @@ def _body_text(out: list[str], doc: Document) -> None:
             out.append("    </body.head>\n")
     if doc.blocks:
         out.append("    <body.content>\n")
-        for block in doc.blocks:
-            _paragraph_text(out, block)
+        kept = paragraph_attributes(doc) if READER_ANNOTATION in doc.annotations else {}
+        for index, block in enumerate(doc.blocks):
+            _paragraph_text(out, block, kept.get(index))
         out.append("    </body.content>\n")
     else:
         out.append("    <body.content/>\n")
@@ -1358,13 +1479,63 @@ def _span_losses(spans: tuple[Span, ...], text: str, where: str) -> list[str]:
     return messages
 
 
+def _refused(
+    attributes: Any, spec: Mapping[str, Callable[[str], bool]], ids: Counter[str]
+) -> list[str]:
+    """The attributes :func:`_written` leaves out (not allowed there, a refused value, an id
+    that is not an XML ID or not unique)."""
+    if not isinstance(attributes, Mapping):
+        return []
+    written = _written(attributes, spec, ids)
+    return [f"{name}={value!r}" for name, value in attributes.items() if name not in written]
+
+
+def _attribute_losses(document: Document) -> list[tuple[int | None, str]]:
+    """The attributes the NITF reader kept on body elements that are not written back: on
+    a paragraph (its ``class`` is its kind, nothing else is written), on a table, and on the
+    containers written (``block``, lists, ``bq``, ``media``), such as ``id``."""
+    reader = document.annotations.get(READER_ANNOTATION)
+    if not isinstance(reader, Mapping):
+        return []
+    out: list[tuple[int | None, str]] = []
+    blocks = document.blocks
+    ids = _id_counts(document)
+    kept = reader.get("block_attributes")
+    for item in kept if isinstance(kept, list) else ():
+        index = item.get("block") if isinstance(item, Mapping) else None
+        if not isinstance(index, int) or not 0 <= index < len(blocks):
+            continue
+        block = blocks[index]
+        refused = _refused(item.get("attributes"), _block_spec(block), ids)
+        if refused:
+            what = f"block {index + 1} ({'table' if block.rows else block.kind})"
+            out.append(
+                (block.line_start, f"{what}: attributes {', '.join(refused)} are not written")
+            )
+    layout = body_layout(document)
+    groups = list(layout.children) if layout is not None else []
+    while groups:
+        group = groups.pop(0)
+        if not isinstance(group, Group):
+            continue
+        groups.extend(group.children)
+        refused = _refused(group.attributes, _CONTAINER_ATTRIBUTES[group.element], ids)
+        if refused:
+            line = blocks[group.start].line_start if group.start < len(blocks) else None
+            where = f"<{group.element}> around blocks {group.start + 1} to {group.end}"
+            out.append((line, f"{where}: attributes {', '.join(refused)} are not written"))
+    return out
+
+
 def nitf_losses(document: Document) -> list[tuple[int | None, str]]:
     """What :func:`nitf_bytes` cannot write of ``document``, as (line, message) pairs.
 
     Text is always written; what can be lost is inline markup (kinds NITF has no element for,
-    markup the XSD does not allow where it sits, too deep) and attribute values NITF refuses.
+    markup the XSD does not allow where it sits, too deep) and attribute values NITF refuses
+    or the writer does not carry back (a paragraph's ``id``, say).
     """
     out: list[tuple[int | None, str]] = list(body_head(document).losses)
+    out.extend(_attribute_losses(document))
     for number, block in enumerate(document.blocks, 1):
         if block.spans:
             for message in _span_losses(block.spans, block.text, f"block {number}"):
