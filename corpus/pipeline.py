@@ -153,9 +153,8 @@ def prefetch(paths: Sequence[str | os.PathLike[str]]) -> None:
             fd = os.open(path, flags)
         except OSError:
             continue
-        try:
-            if stat.S_ISREG(os.fstat(fd).st_mode):
-                advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        try:  # not a regular file (a FIFO...): the kernel refuses, the real read reports it
+            advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
         except OSError:
             pass
         finally:

@@ -22,7 +22,7 @@ from .errors import CorpusError
 from .items import STATUS_OK, STATUS_REJECTED, STATUS_SKIPPED, STATUS_WARNING, FileResult
 from .model import Severity
 from .outputs import temp_file_beside, unlink_quietly
-from .staging import process_gone
+from .staging import owner_gone
 
 
 class ReportedOptions(Protocol):
@@ -53,11 +53,7 @@ def remove_stale_entries(folder: str | None = None) -> int:
         return 0
     with entries:
         for entry in entries:
-            name = entry.name
-            if not (name.startswith(ENTRIES_PREFIX) and name.endswith(".jsonl")):
-                continue
-            pid = name[len(ENTRIES_PREFIX) :].partition("-")[0]
-            if pid.isascii() and pid.isdigit() and process_gone(int(pid)):
+            if entry.name.endswith(".jsonl") and owner_gone(entry.name, ENTRIES_PREFIX):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
                     removed += 1

@@ -83,7 +83,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 _tmp_ids = itertools.count()
 
 
-def process_gone(pid: int) -> bool:
+def _process_gone(pid: int) -> bool:
     """Whether no process ``pid`` runs on this machine (False when that cannot be told)."""
     if pid == os.getpid() or os.name != "posix":  # elsewhere os.kill(pid, 0) would kill
         return False
@@ -94,6 +94,15 @@ def process_gone(pid: int) -> bool:
     except OSError:  # it exists but belongs to another user
         return False
     return False
+
+
+def owner_gone(name: str, prefix: str) -> bool:
+    """Whether ``name`` is ``<prefix><pid>-...`` and process ``pid`` no longer runs: the file
+    or folder of a killed run, which no one will finish or remove."""
+    if not name.startswith(prefix):
+        return False
+    pid = name[len(prefix) :].partition("-")[0]
+    return pid.isascii() and pid.isdigit() and _process_gone(int(pid))
 
 
 def remove_stale_temps(folder: str, before_ns: int) -> int:
@@ -110,11 +119,7 @@ def remove_stale_temps(folder: str, before_ns: int) -> int:
         return 0
     with entries:
         for entry in entries:
-            name = entry.name
-            if not name.startswith(TMP_PREFIX):
-                continue
-            pid = name[len(TMP_PREFIX) :].partition("-")[0]
-            if not (pid.isascii() and pid.isdigit()):
+            if not entry.name.startswith(TMP_PREFIX):
                 continue
             try:
                 if not entry.is_file(follow_symlinks=False):
@@ -123,7 +128,7 @@ def remove_stale_temps(folder: str, before_ns: int) -> int:
                     continue
             except OSError:
                 continue
-            if process_gone(int(pid)):
+            if owner_gone(entry.name, TMP_PREFIX):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
                     removed += 1
@@ -144,11 +149,7 @@ def remove_stale_stage_dirs(output: str) -> int:
     except OSError:
         return 0
     for entry in entries:
-        name = entry.name
-        if not (name.startswith(TMP_PREFIX) and name.endswith(SHARDS_SUFFIX)):
-            continue
-        pid = name[len(TMP_PREFIX) : -len(SHARDS_SUFFIX)]
-        if not (pid.isascii() and pid.isdigit()) or not process_gone(int(pid)):
+        if not entry.name.endswith(SHARDS_SUFFIX) or not owner_gone(entry.name, TMP_PREFIX):
             continue
         with contextlib.suppress(OSError):
             removed += len(os.listdir(entry.path))
