@@ -469,7 +469,7 @@ _P_ATTRIBUTES: Mapping[str, Callable[[str], bool]] = {
 }
 
 
-def _id_counts(doc: Document) -> Counter[str]:
+def _id_counts(doc: Document, head: BodyHead | None = None) -> Counter[str]:
     """How often each ``id`` occurs among what the NITF reader kept (body attributes and
     containers) and what ``body.head`` writes: an id is written back only when it is unique."""
     counts: Counter[str] = Counter()
@@ -483,7 +483,7 @@ def _id_counts(doc: Document) -> Counter[str]:
             value = attributes.get("id") if isinstance(attributes, Mapping) else None
             if isinstance(value, str):
                 counts[value] += 1
-    head = body_head(doc)
+    head = head if head is not None else body_head(doc)
     fragments = [*head.kept.values()]
     nodes = [node for fragment in fragments for element in fragment for node in element.iter()]
     nodes += [node for element in head.byline or () for node in element.iter()]
@@ -539,7 +539,7 @@ def _block_spec(block: Block) -> Mapping[str, Callable[[str], bool]]:
     return _P_ATTRIBUTES if _written_as_p(block) else {}
 
 
-def paragraph_attributes(doc: Document) -> dict[int, dict[str, str]]:
+def paragraph_attributes(doc: Document, head: BodyHead | None = None) -> dict[int, dict[str, str]]:
     """The attributes the NITF reader kept on paragraphs, as written back: block index ->
     attributes (``id``, ``xml:lang``, ``lede``...; the ``class`` is the block's kind)."""
     reader = doc.annotations.get(READER_ANNOTATION)
@@ -552,7 +552,7 @@ def paragraph_attributes(doc: Document) -> dict[int, dict[str, str]]:
         and "id" in item["attributes"]
         for item in kept
     )
-    ids = _id_counts(doc) if with_id else Counter()
+    ids = _id_counts(doc, head) if with_id else Counter()
     blocks = doc.blocks
     out = {}
     for item in kept:
@@ -1186,7 +1186,7 @@ def _body(root: etree._Element, doc: Document, pending: _Pending) -> None:
     content = etree.SubElement(body, _T["body.content"])
     layout = body_layout(doc)
     if layout is None:
-        kept = paragraph_attributes(doc)
+        kept = paragraph_attributes(doc, extra)
         for index, block in enumerate(doc.blocks):
             _paragraph(content, block, pending, kept.get(index))
     else:
@@ -1442,7 +1442,7 @@ def _body_text(out: list[str], doc: Document) -> None:
             out.append("    </body.head>\n")
     if doc.blocks:
         out.append("    <body.content>\n")
-        kept = paragraph_attributes(doc) if READER_ANNOTATION in doc.annotations else {}
+        kept = paragraph_attributes(doc, extra) if READER_ANNOTATION in doc.annotations else {}
         for index, block in enumerate(doc.blocks):
             _paragraph_text(out, block, kept.get(index))
         out.append("    </body.content>\n")
@@ -1490,7 +1490,7 @@ def _refused(
     return [f"{name}={value!r}" for name, value in attributes.items() if name not in written]
 
 
-def _attribute_losses(document: Document) -> list[tuple[int | None, str]]:
+def _attribute_losses(document: Document, head: BodyHead) -> list[tuple[int | None, str]]:
     """The attributes the NITF reader kept on body elements that are not written back: on
     a paragraph (its ``class`` is its kind, nothing else is written), on a table, and on the
     containers written (``block``, lists, ``bq``, ``media``), such as ``id``."""
@@ -1499,7 +1499,7 @@ def _attribute_losses(document: Document) -> list[tuple[int | None, str]]:
         return []
     out: list[tuple[int | None, str]] = []
     blocks = document.blocks
-    ids = _id_counts(document)
+    ids = _id_counts(document, head)
     kept = reader.get("block_attributes")
     for item in kept if isinstance(kept, list) else ():
         index = item.get("block") if isinstance(item, Mapping) else None
@@ -1534,8 +1534,9 @@ def nitf_losses(document: Document) -> list[tuple[int | None, str]]:
     markup the XSD does not allow where it sits, too deep) and attribute values NITF refuses
     or the writer does not carry back (a paragraph's ``id``, say).
     """
-    out: list[tuple[int | None, str]] = list(body_head(document).losses)
-    out.extend(_attribute_losses(document))
+    head = body_head(document)
+    out: list[tuple[int | None, str]] = list(head.losses)
+    out.extend(_attribute_losses(document, head))
     for number, block in enumerate(document.blocks, 1):
         if block.spans:
             for message in _span_losses(block.spans, block.text, f"block {number}"):
