@@ -21,6 +21,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
+from .pairs import codes_of, phrase_pairs, read_common
 from .query import Analysis, analyse
 from .records import (
     DocumentInfo,
@@ -122,6 +123,9 @@ class Store:
         self.path = path
         self.busy_timeout = busy_timeout
         self._run: IngestRun | None = None
+        #: The one-letter codes of the store's common words (read on the first phrase search
+        #: once it has chosen them; they never change after).
+        self._pair_codes: dict[str, str] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -492,6 +496,9 @@ class Store:
         document holding all of them.
         """
         ranked = self._candidates(analysis, rank, join, params)
+        holding = self._holding_pairs(analysis)
+        if holding is not None:
+            ranked = _only(ranked, holding)
         want = offset + limit
         hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
         chunk = max(want, _CHECK_FIRST)
@@ -519,6 +526,28 @@ class Store:
                 page, snippets, strict=True
             )
         ]
+
+    def _holding_pairs(self, analysis: Analysis) -> set[int] | None:
+        """The documents holding every pair of adjacent common words of the query's phrases
+        (:mod:`corpus.store.pairs`): only they can match. None when no phrase has such a pair
+        (or the store has not chosen its common words yet): every candidate is checked."""
+        if not analysis.phrases:
+            return None
+        if not self._pair_codes:
+            self._pair_codes = codes_of(read_common(self.connection))
+        wanted = {
+            pair for phrase in analysis.phrases for pair in phrase_pairs(phrase, self._pair_codes)
+        }
+        if not wanted:
+            return None
+        query = " AND ".join('"' + pair.replace('"', '""') + '"' for pair in sorted(wanted))
+        rows = self.connection.execute(
+            "SELECT rowid FROM pairs WHERE pairs MATCH ? LIMIT ?", (query, _PAIRS_MOST + 1)
+        )
+        holding = {rowid for (rowid,) in rows}
+        # So many documents hold the pairs that the phrase is frequent: the first candidates
+        # fill a page at once, and building the set would cost more than it saves.
+        return holding if len(holding) <= _PAIRS_MOST else None
 
     def _candidates(
         self,
@@ -677,9 +706,23 @@ class Store:
         }
 
 
+#: Documents holding a phrase's pairs above which they are not used to filter candidates.
+_PAIRS_MOST = 20_000
 #: Candidates of a position-checked search looked at first, and at most at once.
 _CHECK_FIRST = 50
 _CHECK_MOST = 2000
+
+
+def _only(
+    ranked: Generator[tuple[int, float], None, None], allowed: set[int]
+) -> Generator[tuple[int, float], None, None]:
+    """The candidates of ``ranked`` whose document is in ``allowed``, in their order."""
+    try:
+        for candidate in ranked:
+            if candidate[0] in allowed:
+                yield candidate
+    finally:
+        ranked.close()
 
 
 def _search_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
