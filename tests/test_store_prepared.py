@@ -75,9 +75,7 @@ def test_a_worker_uses_the_stores_dictionary_once_it_appears(tmp_path, monkeypat
     assert after.text == before.text  # the same JSON, compressed with the dictionary
 
 
-def test_a_worker_makes_pairs_of_common_words_once_the_store_has_chosen_them(
-    tmp_path, monkeypatch
-):
+def test_a_worker_makes_pairs_of_common_words_once_the_store_has_chosen_them(tmp_path, monkeypatch):
     monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
     db = tmp_path / "c.db"
     Store.open(db).close()
