@@ -7,6 +7,7 @@ its tokenizer for the words and stems, and a table with positions for what phras
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 
@@ -49,9 +50,11 @@ texts = st.lists(
 
 
 #: Common stems for the pair tests: every other word of WORDS.
-COMMON = frozenset(s for w in WORDS[::2] for s in fts5_stems(w)[0])
+COMMON = sorted({s for w in WORDS[::2] for s in fts5_stems(w)[0]})
 CODES = pairs.codes_of(COMMON)
-MAKER = pairs.PairMaker(COMMON)  # one for all examples: its cache of words is what is tested
+# One of each for all examples: their tables of words seen are part of what is tested.
+MAKER = pairs.PairMaker(COMMON)
+PYTHON_MAKER = pairs.PairMaker(COMMON, accelerated=False)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -62,8 +65,9 @@ def test_the_stemmer_splits_and_stems_exactly_as_the_index(title, body):
         assert stemmer.columns(title, body) == fts5_stems(title, body)
     finally:
         stemmer.close()
-    made = MAKER.pairs(title, body)
-    assert sorted(made.split()) == pairs.pair_tokens(fts5_stems(title, body), CODES).split()
+    expected = pairs.pair_tokens(fts5_stems(title, body), CODES).split()
+    assert sorted(MAKER.pairs(title, body).split()) == expected
+    assert sorted(PYTHON_MAKER.pairs(title, body).split()) == expected
 
 
 docs_strategy = st.lists(st.lists(st.sampled_from(WORDS + SEPARATORS), max_size=25), min_size=1)
@@ -77,7 +81,7 @@ docs_strategy = st.lists(st.lists(st.sampled_from(WORDS + SEPARATORS), max_size=
 )
 def test_a_document_matching_a_phrase_always_holds_its_pairs(bodies, phrase, common):
     docs = {f"d{i}": ("", " ".join(words)) for i, words in enumerate(bodies)}
-    maker = pairs.PairMaker({s for w in common for s in fts5_stems(w)[0]})
+    maker = pairs.PairMaker(sorted({s for w in common for s in fts5_stems(w)[0]}))
     try:
         query = '"' + " ".join(phrase) + '"'
         stems = fts5_stems(" ".join(phrase))[0]
@@ -89,8 +93,45 @@ def test_a_document_matching_a_phrase_always_holds_its_pairs(bodies, phrase, com
         maker.close()
 
 
+def test_the_c_scanner_is_built_where_it_must_be():
+    if pairs.CodeTable is None:
+        if os.environ.get("CORPUS_REQUIRE_SCANNER"):
+            pytest.fail("corpus.store._pairscan was not built (no C compiler at install?)")
+        pytest.skip("corpus.store._pairscan not built: pairs are made in Python")
+    assert MAKER.accelerated and not PYTHON_MAKER.accelerated
+
+
+def test_the_c_table_learns_words_and_scans_columns_apart():
+    if pairs.CodeTable is None:
+        pytest.skip("corpus.store._pairscan not built")
+    table = pairs.CodeTable()
+    long = b"x" * 300
+    assert table.pairs(b"The Vote", b"vote " + long + b" the") == [
+        b"the",
+        b"vote",
+        b"vote",
+        long,
+        b"the",
+    ]
+    table.add(b"the", 0)
+    table.add(b"vote", 63)
+    table.add(long, 255)
+    assert len(table) == 3
+    a, b = chr(pairs._FIRST_CODE), chr(pairs._FIRST_CODE + 63)
+    assert table.pairs(b"The Vote", b"vote " + long + b" the") == a + b  # not across columns
+    assert table.pairs(b"", b"the-the, VOTE.the") == " ".join([a + a, a + b, b + a])
+    table.clear()
+    assert len(table) == 0 and table.pairs(b"", b"the") == [b"the"]
+    with pytest.raises(ValueError):
+        table.add(b"x", 64)
+    # A word longer than the table holds: None, and the maker takes its Python path.
+    giant = "the " + "v" * 70_000 + " vote the"
+    assert table.pairs(b"", giant.encode()) is None
+    assert sorted(MAKER.pairs("", giant).split()) == sorted(PYTHON_MAKER.pairs("", giant).split())
+
+
 def test_pairs_are_adjacent_common_stems_once_in_order_per_column():
-    codes = pairs.codes_of({"duma", "vote", "the"})
+    codes = pairs.codes_of(["duma", "vote", "the"])
     assert sorted(codes) == ["duma", "the", "vote"]
     duma, the, vote = codes["duma"], codes["the"], codes["vote"]
     assert len({duma, the, vote}) == 3 and all(len(c) == 1 for c in (duma, the, vote))
@@ -156,7 +197,7 @@ def test_a_phrase_of_common_words_checks_only_the_documents_holding_its_pair(
     docs = corpus_texts(300)
     with Store.open(tmp_path / "s.db") as store:
         record(store, str(tmp_path), docs)
-        assert {"duma", "vote"} <= pairs.read_common(store.connection)
+        assert {"duma", "vote"} <= set(pairs.read_common(store.connection))
         seen = checked_keys(store, monkeypatch)
         hits = store.search('"duma vote"', limit=1000)
         assert sorted(h.key for h in hits) == sorted(reference(docs, '"duma vote"'))
@@ -208,7 +249,7 @@ def test_a_store_of_the_previous_schema_chooses_common_words_when_migrating(
     old.close()
     with Store.open(path, create=False) as store:
         assert store.schema_version() == SCHEMA_VERSION
-        assert {"duma", "vote"} <= pairs.read_common(store.connection)
+        assert {"duma", "vote"} <= set(pairs.read_common(store.connection))
         (indexed,) = store.connection.execute(
             "SELECT count(*) FROM pairs WHERE pairs MATCH ?", (duma_vote(store),)
         ).fetchone()
@@ -222,6 +263,22 @@ def test_a_small_store_has_no_common_words_and_searches_as_before(tmp_path):
     docs = corpus_texts(30)
     with Store.open(tmp_path / "s.db") as store:
         record(store, str(tmp_path), docs)
-        assert pairs.read_common(store.connection) == frozenset()
+        assert pairs.read_common(store.connection) == ()
         hits = store.search('"duma vote"', limit=100)
         assert sorted(h.key for h in hits) == sorted(reference(docs, '"duma vote"'))
+
+
+@pytest.mark.parametrize("classes", [1, 3])
+def test_pairs_of_classes_of_common_words_still_find_exactly_what_positions_find(
+    tmp_path, monkeypatch, small_samples, classes
+):
+    """With fewer classes than common words, one token stands for the pairs of two classes:
+    more documents are let through to the check, none is held back."""
+    monkeypatch.setattr(pairs, "CLASSES", classes)
+    docs = corpus_texts(200)
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)
+        assert len(pairs.read_common(store.connection)) > classes
+        for query in ['"duma vote"', '"the state"', '"of the" budget', '"budget rain coast"']:
+            hits = store.search(query, limit=1000)
+            assert sorted(h.key for h in hits) == sorted(reference(docs, query)), query

@@ -25,6 +25,11 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
+try:  # the C scanner, built with the package where a C compiler was at hand
+    from ._pairscan import CodeTable
+except ImportError:  # pragma: no cover - the Python path makes the same pairs, slower
+    CodeTable = None
+
 #: The index's tokenizer (schema.py); pairs are of its tokens.
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 #: A stem is common when at least this share of the sampled documents hold it...
@@ -32,6 +37,9 @@ COMMON_SHARE = 0.05
 #: ... and it is among this many of the most frequent (the index stays small: at most this
 #: squared distinct pairs).
 COMMON_MOST = 512
+#: Classes of common stems: a pair is indexed by its two stems' classes, so that the index has
+#: few distinct tokens (FTS5 pays per distinct token of a batch far more than per document).
+CLASSES = 64
 #: Documents the common words are chosen from (a new store's first ones).
 SAMPLE = 2000
 #: Words whose stems are remembered; the cache starts again when full (memory stays flat).
@@ -45,6 +53,8 @@ _TOKEN_BYTES = bytes(
 )
 #: The code of the first common stem (CJK ideographs from here on: 20,000 letters, no space).
 _FIRST_CODE = 0x4E00
+#: The C scanner's code for a word whose stem is not common.
+_RARE = 255
 #: Two adjacent codes of common stems, overlapping.
 _ADJACENT = re.compile(r"(?=(\S\S))")
 #: Non-ASCII characters that are separators for the tokenizer (Unicode punctuation and
@@ -130,9 +140,11 @@ def _simple(text: str) -> str | None:
     return text.lower()
 
 
-def codes_of(common: Iterable[str]) -> dict[str, str]:
-    """Each common stem's one-letter code: a pair is indexed as its two stems' codes."""
-    return {stem: chr(_FIRST_CODE + i) for i, stem in enumerate(sorted(common))}
+def codes_of(common: Sequence[str]) -> dict[str, str]:
+    """Each common stem's one-letter code (``common`` most frequent first): its rank modulo
+    :data:`CLASSES`. A pair is indexed as its two stems' codes, so one token stands for the
+    pairs of two classes, each class holding one stem of every :data:`CLASSES` ranks."""
+    return {stem: chr(_FIRST_CODE + i % CLASSES) for i, stem in enumerate(common)}
 
 
 def pair_tokens(columns: Iterable[Sequence[str]], codes: dict[str, str]) -> str:
@@ -166,31 +178,51 @@ def choose_common(documents: Iterable[Sequence[Sequence[str]]]) -> list[str]:
         counts.update({stem for stems in columns for stem in stems})
     least = max(2.0, COMMON_SHARE * total)
     ranked = sorted((-n, stem) for stem, n in counts.items() if n >= least)
-    return sorted(stem for _, stem in ranked[:COMMON_MOST])
+    return [stem for _, stem in ranked[:COMMON_MOST]]
 
 
 class PairMaker:
-    """The pairs text of documents, for one store's common words."""
+    """The pairs text of documents, for one store's common words.
 
-    def __init__(self, common: Iterable[str]) -> None:
-        self.common = frozenset(common)
+    A worker makes the pairs of every document, so plain text takes the fastest path there
+    is: the C scanner (:mod:`corpus.store._pairscan`, built with the package when a C
+    compiler is at hand) or, without it, a Python path that stays in C functions as far as
+    it can. Both look each word up in a table of the words seen so far (its stem's class
+    code, or none); a word not seen before is stemmed by SQLite first. ``accelerated=False``
+    takes the Python path even where the scanner is built (tests compare the two).
+    """
+
+    def __init__(self, common: Sequence[str], *, accelerated: bool = True) -> None:
+        #: The store's common stems, most frequent first.
+        self.common = tuple(common)
         self._stemmer = Stemmer()
-        # A worker makes the pairs of every document, so the path for plain text stays in C
-        # as far as it can: each common stem has a one-letter code, every word seen maps to
-        # its stem's code (or a space), a text becomes a string of codes, and its pairs are
-        # its adjacent non-space letters, which are the index's tokens as they are.
         self._codes = codes_of(self.common)
+        # The Python path: every word seen maps to its stem's code (or a space), a text
+        # becomes a string of codes, and its pairs are its adjacent non-space letters.
         self._marks: dict[bytes, str] = {}
+        self._table = CodeTable() if accelerated and CodeTable is not None else None
+
+    @property
+    def accelerated(self) -> bool:
+        """Whether plain text is scanned in C."""
+        return self._table is not None
 
     def pairs(self, title: str, body: str) -> str:
         """The pairs text of a document: the pairs :func:`pair_tokens` gives for its stems
         (in any order: the index keeps none)."""
-        plain = [_plain_bytes(title), _plain_bytes(body)]
-        if plain[0] is None or plain[1] is None:
+        plain_title, plain_body = _plain_bytes(title), _plain_bytes(body)
+        if plain_title is None or plain_body is None:
             return pair_tokens(self._stemmer.columns(title, body), self._codes)
+        if self._table is not None:
+            made = self._table.pairs(plain_title, plain_body)
+            while isinstance(made, list):  # words not seen before
+                self._learn_in_table(made)
+                made = self._table.pairs(plain_title, plain_body)
+            if made is not None:  # else a word too long for its table: the Python path
+                return made
         found: set[str] = set()
-        for text in plain:
-            words = text.translate(_TOKEN_BYTES).split()  # type: ignore[union-attr]
+        for text in (plain_title, plain_body):
+            words = text.translate(_TOKEN_BYTES).split()
             if len(words) < 2:
                 continue
             try:
@@ -211,6 +243,17 @@ class PairMaker:
         for word, stem in zip(unknown, stems, strict=True):
             self._marks[word] = codes.get(stem, " ")
 
+    def _learn_in_table(self, words: list[bytes]) -> None:
+        table = self._table
+        assert table is not None
+        unknown = sorted(set(words))
+        if len(table) + len(unknown) > CACHE_MOST:
+            table.clear()  # the document's other words come back as unknown: learnt next
+        stems = self._stemmer.stems([w.decode("ascii") for w in unknown])
+        for word, stem in zip(unknown, stems, strict=True):
+            code = self._codes.get(stem)
+            table.add(word, ord(code) - _FIRST_CODE if code is not None else _RARE)
+
     def stems(self, title: str, body: str) -> list[list[str]]:
         return self._stemmer.columns(title, body)
 
@@ -218,12 +261,12 @@ class PairMaker:
         self._stemmer.close()
 
 
-def read_common(conn: sqlite3.Connection) -> frozenset[str]:
+def read_common(conn: sqlite3.Connection) -> tuple[str, ...]:
     """A store's common words (none before it has chosen them, or before schema 10)."""
     try:
-        return frozenset(s for (s,) in conn.execute("SELECT stem FROM common_words"))
+        return tuple(s for (s,) in conn.execute("SELECT stem FROM common_words ORDER BY rank"))
     except sqlite3.OperationalError:
-        return frozenset()
+        return ()
 
 
 def _latest_texts(
@@ -264,7 +307,7 @@ def choose_and_index(conn: sqlite3.Connection) -> bool:
 def save_common(conn: sqlite3.Connection, common: Sequence[str]) -> None:
     """Keep the store's common words and index every document's pairs (in the caller's
     transaction). Done once: the pairs indexed are made with these words for good."""
-    conn.executemany("INSERT INTO common_words (stem) VALUES (?)", ((s,) for s in common))
+    conn.executemany("INSERT INTO common_words (rank, stem) VALUES (?, ?)", enumerate(common))
     maker = PairMaker(common)
     try:
         # Read through a second cursor while inserting: each row's pairs go in as it comes.

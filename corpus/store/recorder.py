@@ -117,6 +117,10 @@ class IngestRun:
         # The index is contentless (it keeps no copy of the text), so a removal carries the
         # values that were indexed: ("delete", id, title, body) or ("insert", id, title, body).
         self._index: list[tuple[Any, ...]] = []
+        #: The same for the index of pairs of common words: ("pairs_delete", id, pairs) or
+        #: ("pairs_insert", id, pairs). A list of its own, so that each index's changes of a
+        #: batch stay one statement (alternating kinds would make each change one).
+        self._pair_index: list[tuple[Any, ...]] = []
         #: The store's dictionaries: a prepared payload must need none or one of these.
         self._dict_ids = [
             d for (d,) in self._conn.execute("SELECT dict_id FROM dictionaries ORDER BY id")
@@ -445,7 +449,9 @@ class IngestRun:
                 title, body = payload.search_text(previous[0])
                 self._index.append(("delete", doc_id, title, body))
                 if self._pairs is not None:
-                    self._index.append(("pairs_delete", doc_id, self._pairs.pairs(title, body)))
+                    self._pair_index.append(
+                        ("pairs_delete", doc_id, self._pairs.pairs(title, body))
+                    )
             self._conn.execute(
                 "UPDATE documents SET state = 'present', latest = ?, content_hash = ?, title = ?, "
                 "date = ?, root = ?, rel_path = ?, updated = ?, removed_at = NULL WHERE id = ?",
@@ -472,7 +478,7 @@ class IngestRun:
             made = version.pairs  # by the worker, when it knew the common words
             if made is None:
                 made = self._pairs.pairs(version.title, version.body_text)
-            self._index.append(("pairs_insert", doc_id, made))
+            self._pair_index.append(("pairs_insert", doc_id, made))
         return outcome, doc_id, n
 
     def _learn(self) -> None:
@@ -550,9 +556,10 @@ class IngestRun:
     def _flush_index(self) -> None:
         # In order (a changed document's old text leaves before its new text comes in), one
         # statement per run of the same kind: a first ingest is one executemany per batch.
-        for what, group in itertools.groupby(self._index, key=operator.itemgetter(0)):
-            self._conn.executemany(_INDEX_SQL[what], (values[1:] for values in group))
-        self._index.clear()
+        for changes in (self._index, self._pair_index):
+            for what, group in itertools.groupby(changes, key=operator.itemgetter(0)):
+                self._conn.executemany(_INDEX_SQL[what], (values[1:] for values in group))
+            changes.clear()
 
     def _commit(self) -> None:
         self._flush_index()
@@ -624,6 +631,7 @@ class IngestRun:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             self._index.clear()
+            self._pair_index.clear()
             self._orphans.clear()
             self.counts = dict(self._committed)
             self._conn.execute("BEGIN IMMEDIATE")

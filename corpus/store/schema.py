@@ -294,7 +294,7 @@ def _to_v9(conn: sqlite3.Connection) -> None:
 
 
 _V10 = """
-CREATE TABLE common_words (stem TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE common_words (rank INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE);
 CREATE VIRTUAL TABLE pairs USING fts5 (
     tokens, content = '', detail = none, columnsize = 0,
     tokenize = 'unicode61 remove_diacritics 0'
