@@ -295,7 +295,7 @@ static PyObject *CodeTable_pairs(CodeTable *t, PyObject *args) {
 
 static PyMethodDef CodeTable_methods[] = {
     {"add", (PyCFunction)CodeTable_add, METH_VARARGS,
-     "add(word, code): the code (class 0-63, or 255: not common) of a lowercased word."},
+     "add(word, code): the code (class 0-127, or 255: not common) of a lowercased word."},
     {"clear", (PyCFunction)CodeTable_clear, METH_NOARGS, "Forget every word."},
     {"pairs", (PyCFunction)CodeTable_pairs, METH_VARARGS,
      "pairs(title, body): the pairs text of two ASCII columns, the list of the words the "

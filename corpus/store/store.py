@@ -17,7 +17,7 @@ import operator
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
@@ -495,10 +495,7 @@ class Store:
         checks few documents; one of common words that seldom stand together checks every
         document holding all of them.
         """
-        ranked = self._candidates(analysis, rank, join, params)
-        holding = self._holding_pairs(analysis)
-        if holding is not None:
-            ranked = _only(ranked, holding)
+        ranked = self._candidates(analysis, rank, join, params, self._holding_pairs(analysis))
         want = offset + limit
         hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
         chunk = max(want, _CHECK_FIRST)
@@ -541,13 +538,15 @@ class Store:
         if not wanted:
             return None
         query = " AND ".join('"' + pair.replace('"', '""') + '"' for pair in sorted(wanted))
-        rows = self.connection.execute(
-            "SELECT rowid FROM pairs WHERE pairs MATCH ? LIMIT ?", (query, _PAIRS_MOST + 1)
-        )
-        holding = {rowid for (rowid,) in rows}
-        # So many documents hold the pairs that the phrase is frequent: the first candidates
-        # fill a page at once, and building the set would cost more than it saves.
-        return holding if len(holding) <= _PAIRS_MOST else None
+        # Counted in SQLite first: when so many documents hold the pairs, the phrase is
+        # frequent (its first candidates fill a page) and the set would cost more than it saves.
+        (count,) = self.connection.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM pairs WHERE pairs MATCH ? LIMIT ?)",
+            (query, _PAIRS_MOST + 1),
+        ).fetchone()
+        if count > _PAIRS_MOST:
+            return None
+        return {r for (r,) in self.connection.execute(_HOLDING_SQL, (query,))}
 
     def _candidates(
         self,
@@ -555,6 +554,7 @@ class Store:
         rank: tuple[str, Sequence[float]],
         join: str,
         params: dict[str, Any],
+        allowed: set[int] | None = None,
     ) -> Generator[tuple[int, float], None, None]:
         """Matches of ``params["q"]`` (a query without OR, or a relaxed one), best first:
         those with a query word in the title, ranked; then the rest (every word in the body
@@ -563,27 +563,35 @@ class Store:
         with ``OR`` takes the rest in that order too, where a full ranking would put those
         holding more of the words first.)
 
-        ``rank`` is the SQL rank of :meth:`_rank` and the term weights it was made with.
+        ``rank`` is the SQL rank of :meth:`_rank` and the term weights it was made with. With
+        ``allowed`` (the documents that can match, :meth:`_holding_pairs`), only those, each
+        stream filtered as it is read: thousands of others pass by at little cost.
         """
         relaxed = params["q"]
         terms = analysis.terms
         if terms:
             in_title = "title : (" + " OR ".join(terms) + ")"
             if len(terms) <= _TIERED_TERMS:
-                yield from self._title_tiers(terms, rank[1], relaxed, join, params)
+                yield from self._title_tiers(terms, rank[1], relaxed, join, params, allowed)
             else:
-                yield from self.connection.execute(
-                    f"SELECT search.rowid, {rank[0]} AS rank FROM search {join} "
-                    "WHERE search MATCH :q ORDER BY rank, search.rowid DESC",
-                    {**params, "q": f"({relaxed}) AND {in_title}"},
+                yield from _within(
+                    self.connection.execute(
+                        f"SELECT search.rowid, {rank[0]} AS rank FROM search {join} "
+                        "WHERE search MATCH :q ORDER BY rank, search.rowid DESC",
+                        {**params, "q": f"({relaxed}) AND {in_title}"},
+                    ),
+                    allowed,
                 )
             rest = f"({relaxed}) NOT {in_title}"
         else:
             rest = relaxed
-        yield from self.connection.execute(
-            f"SELECT search.rowid, 0.0 FROM search {join} WHERE search MATCH :q "
-            "ORDER BY search.rowid DESC",
-            {**params, "q": rest},
+        yield from _within(
+            self.connection.execute(
+                f"SELECT search.rowid, 0.0 FROM search {join} WHERE search MATCH :q "
+                "ORDER BY search.rowid DESC",
+                {**params, "q": rest},
+            ),
+            allowed,
         )
 
     def _title_tiers(
@@ -593,6 +601,7 @@ class Store:
         relaxed: str,
         join: str,
         params: dict[str, Any],
+        allowed: set[int] | None = None,
     ) -> Iterator[tuple[int, float]]:
         """Title matches in the order of :meth:`_rank` (rank, then newest first), without
         ranking and sorting them all: a document's rank depends only on which of the terms
@@ -615,10 +624,13 @@ class Store:
                 tiers.setdefault(-score, []).append(query)  # _rank's value: lower is better
         for rank in sorted(tiers):
             streams = [
-                self.connection.execute(
-                    f"SELECT search.rowid FROM search {join} WHERE search MATCH :q "
-                    "ORDER BY search.rowid DESC",
-                    {**params, "q": query},
+                _within(
+                    self.connection.execute(
+                        f"SELECT search.rowid FROM search {join} WHERE search MATCH :q "
+                        "ORDER BY search.rowid DESC",
+                        {**params, "q": query},
+                    ),
+                    allowed,
                 )
                 for query in tiers[rank]
             ]
@@ -706,23 +718,21 @@ class Store:
         }
 
 
-#: Documents holding a phrase's pairs above which they are not used to filter candidates.
-_PAIRS_MOST = 20_000
+#: Documents holding a phrase's pairs above which they are not used to filter candidates:
+#: the phrase is frequent (its first candidates fill a page), and the set would cost more
+#: than it saves.
+_PAIRS_MOST = 100_000
+_HOLDING_SQL = "SELECT rowid FROM pairs WHERE pairs MATCH ?"
 #: Candidates of a position-checked search looked at first, and at most at once.
 _CHECK_FIRST = 50
 _CHECK_MOST = 2000
 
 
-def _only(
-    ranked: Generator[tuple[int, float], None, None], allowed: set[int]
-) -> Generator[tuple[int, float], None, None]:
-    """The candidates of ``ranked`` whose document is in ``allowed``, in their order."""
-    try:
-        for candidate in ranked:
-            if candidate[0] in allowed:
-                yield candidate
-    finally:
-        ranked.close()
+def _within(rows: Iterable[Sequence[Any]], allowed: set[int] | None) -> Iterable[Any]:
+    """The ``rows`` whose first value (a document id) is in ``allowed`` (all when None)."""
+    if allowed is None:
+        return rows
+    return (row for row in rows if row[0] in allowed)
 
 
 def _search_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
