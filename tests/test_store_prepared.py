@@ -23,7 +23,7 @@ from corpus.ingest import IngestOptions, run_ingest
 from corpus.items import FileResult
 from corpus.model import canonical_json, document_to_dict
 from corpus.pipeline import read_path
-from corpus.store import Store, VersionPreparer, pairs, payload, prepared
+from corpus.store import Store, VersionPreparer, payload, prepared
 
 SEED = (FIXTURES / "articles" / "seed.txt").read_text(encoding="utf-8")
 
@@ -75,24 +75,6 @@ def test_a_worker_uses_the_stores_dictionary_once_it_appears(tmp_path, monkeypat
     assert after.text == before.text  # the same JSON, compressed with the dictionary
 
 
-def test_a_worker_makes_pairs_of_common_words_once_the_store_has_chosen_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
-    db = tmp_path / "c.db"
-    Store.open(db).close()
-    preparer = VersionPreparer(db)
-    document = seed_document()
-    assert preparer.prepare(document).pairs is None  # no common words chosen yet
-    stems = pairs.Stemmer().columns(document.title, document.body_text)
-    common = sorted({s for column in stems for s in column})[::2]
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.executemany("INSERT INTO common_words (stem) VALUES (?)", ((s,) for s in common))
-    conn.close()
-    made = preparer.prepare(document).pairs
-    assert made
-    assert sorted(made.split()) == pairs.pair_tokens(stems, pairs.codes_of(common)).split()
-
-
 def test_a_preparer_travels_to_spawned_workers_by_its_path(tmp_path, monkeypatch):
     monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
     db = tmp_path / "c.db"
@@ -141,7 +123,6 @@ def test_jobs_2_stores_exactly_what_jobs_1_stores(plugins, tmp_path, monkeypatch
     """Past the dictionary's training (made small here), worker-prepared versions are the
     writer's own: the same documents, hashes, sizes and findings, and they read back."""
     monkeypatch.setattr(payload, "DICT_SAMPLES", 30)
-    monkeypatch.setattr(pairs, "SAMPLE", 30)
     monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
     # Small batches: workers cannot run more than a few files ahead of the writer, so those
     # sent after the dictionary was committed are surely compressed with it.
@@ -162,27 +143,16 @@ def test_jobs_2_stores_exactly_what_jobs_1_stores(plugins, tmp_path, monkeypatch
 
     # The writer's own preparing, counted in this process (forked workers count in theirs).
     monkeypatch.setattr(recorder, "prepare_version", counting)
-    pairs_here: list[str] = []
-    make_pairs = pairs.PairMaker.pairs
-
-    def counting_pairs(self, title, body):
-        pairs_here.append(title)
-        return make_pairs(self, title, body)
-
-    monkeypatch.setattr(pairs.PairMaker, "pairs", counting_pairs)
-    pairs_made: dict[int, int] = {}
     stored: dict[int, dict] = {}
     made: dict[int, int] = {}
     for jobs in (1, 2):
         made_here.clear()
-        pairs_here.clear()
         db = tmp_path / f"j{jobs}.db"
         options = IngestOptions(
             sources=(str(src),), output=str(tmp_path / f"out{jobs}"), store=str(db), jobs=jobs
         )
         run_ingest(options, plugins=plugins, config=Config())
         made[jobs] = len(made_here)
-        pairs_made[jobs] = len(pairs_here)
         with Store.open(db) as store:
             stored[jobs] = {
                 key: (
@@ -196,33 +166,6 @@ def test_jobs_2_stores_exactly_what_jobs_1_stores(plugins, tmp_path, monkeypatch
     assert made == {1: len(stored[1]), 2: 0}  # with workers, the writer prepared none
     dictionaries = {payload.dictionary_of(blob) for blob in _payloads(tmp_path / "j2.db")}
     assert len(dictionaries) == 2  # the first versions without, the later with the dictionary
-    # The writer made the pairs of the documents recorded before the common words were
-    # chosen, and of the few sent before the workers took them up; the workers the rest.
-    assert pairs_made[1] == len(stored[1])
-    assert pairs_made[2] < pairs_made[1] / 2
-    # Pairs of common words: the same words chosen, the same documents holding each pair.
-    assert _pair_holders(tmp_path / "j2.db") == _pair_holders(tmp_path / "j1.db")
-
-
-def _pair_holders(db: Path) -> dict[str, set[str]]:
-    conn = sqlite3.connect(db)
-    try:
-        codes = pairs.codes_of(pairs.read_common(conn))
-        common = sorted(codes)[:12]
-        assert common
-        found = {}
-        for a in common:
-            for b in common:
-                rows = conn.execute(
-                    "SELECT d.key FROM pairs JOIN documents d ON d.id = pairs.rowid "
-                    "WHERE pairs MATCH ?",
-                    (f'"{codes[a]}{codes[b]}"',),
-                )
-                found[f"{a}_{b}"] = {key for (key,) in rows}
-        assert any(found.values())
-        return found
-    finally:
-        conn.close()
 
 
 def _versions(db: Path) -> list[tuple]:

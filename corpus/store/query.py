@@ -95,10 +95,6 @@ class _Relaxer:
         self.near = self.opaque = False
         #: Whether the query has an OR (a match need not hold every word).
         self.alternatives = False
-        #: The words of each phrase outside NOT, stemmed as the index keeps them, None for a
-        #: prefix word: each two adjacent words must be adjacent in a match (see
-        #: corpus.store.pairs).
-        self.phrases: list[tuple[str | None, ...]] = []
 
     def peek(self, offset: int = 0) -> str | None:
         at = self.i + offset
@@ -221,7 +217,6 @@ class _Relaxer:
     # phrase := STRING ['*'] ('+' STRING ['*'])*; returns its tokens, quoted (prefix: *)
     def phrase(self) -> list[str]:
         tokens: list[str] = []
-        adjacent: list[str | None] = []
         while True:
             text = self.take("STRING")
             star = self.peek() == "*"
@@ -229,12 +224,6 @@ class _Relaxer:
                 self.take("*")
             words = self.split(text)
             self.words.extend((w, star and i == len(words) - 1) for i, w in enumerate(words))
-            adjacent.extend(
-                None if star and i == len(words) - 1 else _stem(self.split_conn, w)
-                for i, w in enumerate(words)
-            )
-            if not words:
-                adjacent.append(None)  # no token: what it stands for is not known here
             parts = [_quote(t) for t in words]
             if not parts:
                 parts = [_quote(text)]  # no token at all: FTS5 decides what it matches
@@ -245,8 +234,6 @@ class _Relaxer:
                 self.terms.extend(p for p in parts if p not in self.terms)
             tokens.extend(parts)
             if self.peek() != "+":
-                if len(adjacent) > 1 and not self._negated:
-                    self.phrases.append(tuple(adjacent))
                 return tokens
             self.take("+")
 
@@ -268,9 +255,6 @@ class Analysis:
     reducer: TextReducer | None = None
     #: Whether the query has an ``OR`` (so a match need not hold every word).
     alternatives: bool = False
-    #: Phrases every match holds (none when the query has an ``OR``): their words' stems,
-    #: None for a prefix word (:attr:`_Relaxer.phrases`).
-    phrases: tuple[tuple[str | None, ...], ...] = ()
 
 
 class TextReducer:
@@ -370,7 +354,6 @@ def analyse(query: str) -> Analysis:
         tuple(relaxer.terms),
         reducer,
         relaxer.alternatives,
-        () if relaxer.alternatives else tuple(relaxer.phrases),
     )
 
 

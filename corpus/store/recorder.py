@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import StoreError
 from ..model import Finding
-from . import pairs, payload
+from . import payload
 from .lock import WriterLock
 from .prepared import PreparedVersion, prepare_version
 from .records import document_from_stored, findings_from_json
@@ -45,9 +45,6 @@ FileStat = tuple[int, int, int]
 _INDEX_SQL = {
     "delete": "INSERT INTO search (search, rowid, title, body) VALUES ('delete', ?, ?, ?)",
     "insert": "INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
-    # The pairs of common words (corpus.store.pairs), contentless too.
-    "pairs_delete": "INSERT INTO pairs (pairs, rowid, tokens) VALUES ('delete', ?, ?)",
-    "pairs_insert": "INSERT INTO pairs (rowid, tokens) VALUES (?, ?)",
 }
 
 NEW = "new"
@@ -116,26 +113,14 @@ class IngestRun:
         # flush FTS5's pending terms (every statement savepoint does), which is many times slower.
         # The index is contentless (it keeps no copy of the text), so a removal carries the
         # values that were indexed: ("delete", id, title, body) or ("insert", id, title, body).
-        self._index: list[tuple[Any, ...]] = []
-        #: The same for the index of pairs of common words: ("pairs_delete", id, pairs) or
-        #: ("pairs_insert", id, pairs). A list of its own, so that each index's changes of a
-        #: batch stay one statement (alternating kinds would make each change one).
-        self._pair_index: list[tuple[Any, ...]] = []
+        self._index: list[tuple[str, int, str, str]] = []
         #: The store's dictionaries: a prepared payload must need none or one of these.
         self._dict_ids = [
             d for (d,) in self._conn.execute("SELECT dict_id FROM dictionaries ORDER BY id")
         ]
         self._encoder = payload.Encoder(self._dict_ids[-1] if self._dict_ids else None)
-        #: The store's common words, once chosen, and what makes each document's pairs.
-        self._pairs: pairs.PairMaker | None = None
-        common = pairs.read_common(self._conn)
-        if common:
-            self._pairs = pairs.PairMaker(common)
-        # A store without a dictionary trains one on the JSON of its first versions, and one
-        # without common words chooses them from the same versions' words.
-        self._samples: list[PreparedVersion] | None = (
-            None if self._dict_ids and self._pairs is not None else []
-        )
+        # A store without a dictionary trains one on the JSON of its first versions.
+        self._samples: list[bytes] | None = None if self._dict_ids else []
         # Findings JSON -> parsed, for unchanged files (most share a few values such as "[]").
         self._parsed_findings: dict[str, tuple[Finding, ...]] = {}
 
@@ -399,10 +384,10 @@ class IngestRun:
                     f"{needs}, which this store does not hold",
                     code="STORE_ERROR",
                 )
-        if self._samples is not None:  # a new store: it learns from its first versions
-            self._samples.append(version)
+        if self._samples is not None:  # a new store: its first versions train the dictionary
+            self._samples.append(version.text.encode("utf-8"))
             if len(self._samples) >= payload.DICT_SAMPLES:
-                self._learn()
+                self._train()
                 # Committed with this record, not at the batch's end, so that workers
                 # preparing versions find the dictionary at once.
                 self._commit_soon = True
@@ -446,12 +431,7 @@ class IngestRun:
             ).fetchone()
             if previous is not None:
                 summary = self._summary(previous[0], version.payload)
-                title, body = payload.search_text(previous[0])
-                self._index.append(("delete", doc_id, title, body))
-                if self._pairs is not None:
-                    self._pair_index.append(
-                        ("pairs_delete", doc_id, self._pairs.pairs(title, body))
-                    )
+                self._index.append(("delete", doc_id, *payload.search_text(previous[0])))
             self._conn.execute(
                 "UPDATE documents SET state = 'present', latest = ?, content_hash = ?, title = ?, "
                 "date = ?, root = ?, rel_path = ?, updated = ?, removed_at = NULL WHERE id = ?",
@@ -474,30 +454,11 @@ class IngestRun:
             ),
         )
         self._index.append(("insert", doc_id, version.title, version.body_text))
-        if self._pairs is not None:
-            made = version.pairs  # by the worker, when it knew the common words
-            if made is None:
-                made = self._pairs.pairs(version.title, version.body_text)
-            self._pair_index.append(("pairs_insert", doc_id, made))
         return outcome, doc_id, n
 
-    def _learn(self) -> None:
-        """What a store learns from its first versions: a zstd dictionary to compress later
-        ones with, and its common words (pairs of them are indexed from now on)."""
+    def _train(self) -> None:
+        """Train the store's dictionary on the samples; later versions are compressed with it."""
         samples, self._samples = self._samples or [], None
-        if not self._dict_ids:
-            self._train([version.text.encode("utf-8") for version in samples])
-        if self._pairs is None:
-            stemmer = pairs.Stemmer()
-            try:
-                common = pairs.choose_common(stemmer.columns(v.title, v.body_text) for v in samples)
-            finally:
-                stemmer.close()
-            pairs.save_common(self._conn, common)  # indexes the documents recorded so far
-            self._pairs = pairs.PairMaker(common)
-
-    def _train(self, samples: list[bytes]) -> None:
-        """Train the store's dictionary on ``samples``; later versions are compressed with it."""
         trained = payload.train_dictionary(samples)
         if trained is None:
             return
@@ -556,10 +517,9 @@ class IngestRun:
     def _flush_index(self) -> None:
         # In order (a changed document's old text leaves before its new text comes in), one
         # statement per run of the same kind: a first ingest is one executemany per batch.
-        for changes in (self._index, self._pair_index):
-            for what, group in itertools.groupby(changes, key=operator.itemgetter(0)):
-                self._conn.executemany(_INDEX_SQL[what], (values[1:] for values in group))
-            changes.clear()
+        for what, group in itertools.groupby(self._index, key=operator.itemgetter(0)):
+            self._conn.executemany(_INDEX_SQL[what], (values[1:] for values in group))
+        self._index.clear()
 
     def _commit(self) -> None:
         self._flush_index()
@@ -631,7 +591,6 @@ class IngestRun:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             self._index.clear()
-            self._pair_index.clear()
             self._orphans.clear()
             self.counts = dict(self._committed)
             self._conn.execute("BEGIN IMMEDIATE")

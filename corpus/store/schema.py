@@ -293,27 +293,6 @@ def _to_v9(conn: sqlite3.Connection) -> None:
     _script(conn, _V9)
 
 
-_V10 = """
-CREATE TABLE common_words (rank INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE);
-CREATE VIRTUAL TABLE pairs USING fts5 (
-    tokens, content = '', detail = none, columnsize = 0,
-    tokenize = 'unicode61 remove_diacritics 0'
-);
-"""
-
-
-def _to_v10(conn: sqlite3.Connection) -> None:
-    """An index of the pairs of adjacent common words of each document's latest version, so
-    that a phrase of common words is checked only on the documents holding its pairs
-    (:mod:`corpus.store.pairs`). A store with enough documents chooses its common words now
-    and indexes every document; a smaller one does so when an ingest has seen enough.
-    """
-    from .pairs import choose_and_index  # local: loads only when a store is migrated
-
-    _script(conn, _V10)
-    choose_and_index(conn)
-
-
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -332,7 +311,6 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     7: _to_v7,
     8: _to_v8,
     9: _to_v9,
-    10: _to_v10,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

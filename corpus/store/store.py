@@ -17,11 +17,10 @@ import operator
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
-from .pairs import codes_of, phrase_pairs, read_common
 from .query import Analysis, analyse
 from .records import (
     DocumentInfo,
@@ -123,9 +122,6 @@ class Store:
         self.path = path
         self.busy_timeout = busy_timeout
         self._run: IngestRun | None = None
-        #: The one-letter codes of the store's common words (read on the first phrase search
-        #: once it has chosen them; they never change after).
-        self._pair_codes: dict[str, str] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -495,7 +491,7 @@ class Store:
         checks few documents; one of common words that seldom stand together checks every
         document holding all of them.
         """
-        ranked = self._candidates(analysis, rank, join, params, self._holding_pairs(analysis))
+        ranked = self._candidates(analysis, rank, join, params)
         want = offset + limit
         hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
         chunk = max(want, _CHECK_FIRST)
@@ -524,37 +520,12 @@ class Store:
             )
         ]
 
-    def _holding_pairs(self, analysis: Analysis) -> set[int] | None:
-        """The documents holding every pair of adjacent common words of the query's phrases
-        (:mod:`corpus.store.pairs`): only they can match. None when no phrase has such a pair
-        (or the store has not chosen its common words yet): every candidate is checked."""
-        if not analysis.phrases:
-            return None
-        if not self._pair_codes:
-            self._pair_codes = codes_of(read_common(self.connection))
-        wanted = {
-            pair for phrase in analysis.phrases for pair in phrase_pairs(phrase, self._pair_codes)
-        }
-        if not wanted:
-            return None
-        query = " AND ".join('"' + pair.replace('"', '""') + '"' for pair in sorted(wanted))
-        # Counted in SQLite first: when so many documents hold the pairs, the phrase is
-        # frequent (its first candidates fill a page) and the set would cost more than it saves.
-        (count,) = self.connection.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM pairs WHERE pairs MATCH ? LIMIT ?)",
-            (query, _PAIRS_MOST + 1),
-        ).fetchone()
-        if count > _PAIRS_MOST:
-            return None
-        return {r for (r,) in self.connection.execute(_HOLDING_SQL, (query,))}
-
     def _candidates(
         self,
         analysis: Analysis,
         rank: tuple[str, Sequence[float]],
         join: str,
         params: dict[str, Any],
-        allowed: set[int] | None = None,
     ) -> Generator[tuple[int, float], None, None]:
         """Matches of ``params["q"]`` (a query without OR, or a relaxed one), best first:
         those with a query word in the title, ranked; then the rest (every word in the body
@@ -563,35 +534,27 @@ class Store:
         with ``OR`` takes the rest in that order too, where a full ranking would put those
         holding more of the words first.)
 
-        ``rank`` is the SQL rank of :meth:`_rank` and the term weights it was made with. With
-        ``allowed`` (the documents that can match, :meth:`_holding_pairs`), only those, each
-        stream filtered as it is read: thousands of others pass by at little cost.
+        ``rank`` is the SQL rank of :meth:`_rank` and the term weights it was made with.
         """
         relaxed = params["q"]
         terms = analysis.terms
         if terms:
             in_title = "title : (" + " OR ".join(terms) + ")"
             if len(terms) <= _TIERED_TERMS:
-                yield from self._title_tiers(terms, rank[1], relaxed, join, params, allowed)
+                yield from self._title_tiers(terms, rank[1], relaxed, join, params)
             else:
-                yield from _within(
-                    self.connection.execute(
-                        f"SELECT search.rowid, {rank[0]} AS rank FROM search {join} "
-                        "WHERE search MATCH :q ORDER BY rank, search.rowid DESC",
-                        {**params, "q": f"({relaxed}) AND {in_title}"},
-                    ),
-                    allowed,
+                yield from self.connection.execute(
+                    f"SELECT search.rowid, {rank[0]} AS rank FROM search {join} "
+                    "WHERE search MATCH :q ORDER BY rank, search.rowid DESC",
+                    {**params, "q": f"({relaxed}) AND {in_title}"},
                 )
             rest = f"({relaxed}) NOT {in_title}"
         else:
             rest = relaxed
-        yield from _within(
-            self.connection.execute(
-                f"SELECT search.rowid, 0.0 FROM search {join} WHERE search MATCH :q "
-                "ORDER BY search.rowid DESC",
-                {**params, "q": rest},
-            ),
-            allowed,
+        yield from self.connection.execute(
+            f"SELECT search.rowid, 0.0 FROM search {join} WHERE search MATCH :q "
+            "ORDER BY search.rowid DESC",
+            {**params, "q": rest},
         )
 
     def _title_tiers(
@@ -601,7 +564,6 @@ class Store:
         relaxed: str,
         join: str,
         params: dict[str, Any],
-        allowed: set[int] | None = None,
     ) -> Iterator[tuple[int, float]]:
         """Title matches in the order of :meth:`_rank` (rank, then newest first), without
         ranking and sorting them all: a document's rank depends only on which of the terms
@@ -624,13 +586,10 @@ class Store:
                 tiers.setdefault(-score, []).append(query)  # _rank's value: lower is better
         for rank in sorted(tiers):
             streams = [
-                _within(
-                    self.connection.execute(
-                        f"SELECT search.rowid FROM search {join} WHERE search MATCH :q "
-                        "ORDER BY search.rowid DESC",
-                        {**params, "q": query},
-                    ),
-                    allowed,
+                self.connection.execute(
+                    f"SELECT search.rowid FROM search {join} WHERE search MATCH :q "
+                    "ORDER BY search.rowid DESC",
+                    {**params, "q": query},
                 )
                 for query in tiers[rank]
             ]
@@ -718,21 +677,9 @@ class Store:
         }
 
 
-#: Documents holding a phrase's pairs above which they are not used to filter candidates:
-#: the phrase is frequent (its first candidates fill a page), and the set would cost more
-#: than it saves.
-_PAIRS_MOST = 100_000
-_HOLDING_SQL = "SELECT rowid FROM pairs WHERE pairs MATCH ?"
 #: Candidates of a position-checked search looked at first, and at most at once.
 _CHECK_FIRST = 50
 _CHECK_MOST = 2000
-
-
-def _within(rows: Iterable[Sequence[Any]], allowed: set[int] | None) -> Iterable[Any]:
-    """The ``rows`` whose first value (a document id) is in ``allowed`` (all when None)."""
-    if allowed is None:
-        return rows
-    return (row for row in rows if row[0] in allowed)
 
 
 def _search_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
