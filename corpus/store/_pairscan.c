@@ -3,7 +3,7 @@
  * of preparing a version.
  *
  * A CodeTable maps words (runs of ASCII letters and digits, lowercased) to one code each: the
- * class of the word's stem when the stem is common (0..63), RARE otherwise. Python fills it
+ * class of the word's stem when the stem is common (0..127), RARE otherwise. Python fills it
  * (SQLite's own tokenizer stems the words, see pairs.py); pairs() then scans a document's
  * title and body without making a Python object per word, and returns the pairs text exactly
  * as the pure-Python path makes it (each pair of adjacent common codes once, as two letters
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define CLASSES 64
+#define CLASSES 128
 #define RARE 255
 #define FIRST_CODE 0x4E00
 
@@ -140,7 +140,7 @@ static PyObject *CodeTable_add(CodeTable *t, PyObject *args) {
         return NULL;
     }
     if (code != RARE && (code < 0 || code >= CLASSES)) {
-        PyErr_SetString(PyExc_ValueError, "a code is a class (0-63) or 255 (not common)");
+        PyErr_SetString(PyExc_ValueError, "a code is a class (0-127) or 255 (not common)");
         return NULL;
     }
     uint64_t h = hash_word(word, length);
@@ -282,13 +282,17 @@ static PyObject *CodeTable_pairs(CodeTable *t, PyObject *args) {
         return NULL;
     Py_UCS2 *data = PyUnicode_2BYTE_DATA(out);
     Py_ssize_t at = 0;
-    for (int pair = 0; pair < CLASSES * CLASSES; pair++) {
-        if (!(bits[pair >> 3] & (1u << (pair & 7))))
-            continue;
-        if (at)
-            data[at++] = ' ';
-        data[at++] = (Py_UCS2)(FIRST_CODE + pair / CLASSES);
-        data[at++] = (Py_UCS2)(FIRST_CODE + pair % CLASSES);
+    for (int byte = 0; byte < CLASSES * CLASSES / 8; byte++) {
+        for (unsigned int b = bits[byte]; b; b &= b - 1) { /* its set bits, lowest first */
+            int bit = 0;
+            while (!(b & (1u << bit)))
+                bit++;
+            int pair = byte * 8 + bit;
+            if (at)
+                data[at++] = ' ';
+            data[at++] = (Py_UCS2)(FIRST_CODE + pair / CLASSES);
+            data[at++] = (Py_UCS2)(FIRST_CODE + pair % CLASSES);
+        }
     }
     return out;
 }

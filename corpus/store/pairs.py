@@ -39,7 +39,7 @@ COMMON_SHARE = 0.05
 COMMON_MOST = 512
 #: Classes of common stems: a pair is indexed by its two stems' classes, so that the index has
 #: few distinct tokens (FTS5 pays per distinct token of a batch far more than per document).
-CLASSES = 64
+CLASSES = 128
 #: Documents the common words are chosen from (a new store's first ones).
 SAMPLE = 2000
 #: Words whose stems are remembered; the cache starts again when full (memory stays flat).
