@@ -279,6 +279,82 @@ def test_shrinking_keeps_the_words_that_can_match_and_one_filler_per_gap():
     assert analyse("NEAR(duma vote)").reducer is None  # distances count every word
 
 
+# -- candidates ruled out by a regular expression before the check: never one that matches ---
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.lists(st.tuples(st.sampled_from(FORMS), st.sampled_from(SEPARATORS)), max_size=30),
+    title=st.lists(st.sampled_from(FORMS), max_size=4),
+    words=st.lists(st.sampled_from(FORMS), min_size=2, max_size=4),
+    other=st.sampled_from(FORMS),
+    shape=st.sampled_from(
+        [
+            '"{0}"',
+            '^"{0}"',
+            '"{0}"*',
+            'title:"{0}"',
+            '"{0}" AND {1}',
+            '"{0}" NOT {1}',
+            'NEAR("{0}" {1}, 3)',
+            '"{2}" + "{3}"',
+            '{{title body}}: ("{0}" "{2}")',
+        ]
+    ),
+)
+def test_the_phrase_filter_never_rules_out_a_match(text, title, words, other, shape):
+    body = "".join(w + sep for w, sep in text)
+    head = " ".join(title)
+    half = len(words) // 2
+    query = shape.format(" ".join(words), other, " ".join(words[:half]), " ".join(words[half:]))
+    phrases = analyse(query).phrase_filter
+    if phrases is None:  # nothing to say beyond the index's words
+        return
+    if matching(query, [(head, body)]):
+        assert phrases.admits(head, body)
+
+
+def test_the_phrase_filter_rules_out_words_that_are_not_side_by_side():
+    phrases = analyse('"duma vote"').phrase_filter
+    assert phrases is not None
+    assert phrases.admits("", "The Duma voted on Monday.")
+    assert phrases.admits("State dumas' votes", "")  # stems: dumas -> duma, votes -> vote
+    assert not phrases.admits("The vote", "The duma met; a vote followed.")
+    assert not phrases.admits("Duma", "vote duma")  # the order counts
+    assert phrases.admits("Дума", "duma, then vote")  # not ASCII: left to the check
+    # Every match holds the phrase only without OR, and not when it is under NOT.
+    assert analyse('"duma vote" OR budget').phrase_filter is None
+    assert analyse('budget NOT "duma vote"').phrase_filter is None
+    # A phrase with one word long enough to know says no more than the index does.
+    assert analyse('"a vote"').phrase_filter is None
+    # A prefix word stands for any token.
+    prefixed = analyse('"duma vot"* + budget').phrase_filter
+    assert prefixed is not None
+    assert prefixed.admits("", "duma xyz budgets")
+    assert not prefixed.admits("", "duma budget")
+
+
+def test_a_search_checks_only_the_candidates_the_phrase_filter_admits(tmp_path, monkeypatch):
+    import corpus.store.store as store_module
+
+    docs = {
+        f"apart-{i:02d}": ("News", f"The duma met. Then a vote, number {i}.") for i in range(60)
+    }
+    docs["side-by-side"] = ("News", "The state duma voted on Monday.")
+    checked: list[tuple[str, str]] = []
+
+    def counting(query, texts):
+        checked.extend(texts)
+        return matching(query, texts)
+
+    monkeypatch.setattr(store_module, "matching", counting)
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)
+        hits = store.search('"duma vote"')
+    assert [h.key for h in hits] == ["side-by-side"]
+    assert len(checked) == 1  # 60 candidates hold both words; only one was checked
+
+
 def test_phrase_hits_rank_title_words_first_then_the_most_recent(tmp_path):
     docs = {
         "a-title": ("Budget day", "The budget vote passed."),

@@ -95,6 +95,9 @@ class _Relaxer:
         self.near = self.opaque = False
         #: Whether the query has an OR (a match need not hold every word).
         self.alternatives = False
+        #: The phrases of two or more words outside NOT: each its (unstemmed word, prefix?)
+        #: pairs, in order (every match holds each of them, when the query has no OR).
+        self.phrases: list[tuple[tuple[str, bool], ...]] = []
 
     def peek(self, offset: int = 0) -> str | None:
         at = self.i + offset
@@ -217,13 +220,18 @@ class _Relaxer:
     # phrase := STRING ['*'] ('+' STRING ['*'])*; returns its tokens, quoted (prefix: *)
     def phrase(self) -> list[str]:
         tokens: list[str] = []
+        # The phrase's words in order; None once a part of no token makes it unknowable here.
+        ordered: list[tuple[str, bool]] | None = []
         while True:
             text = self.take("STRING")
             star = self.peek() == "*"
             if star:
                 self.take("*")
             words = self.split(text)
-            self.words.extend((w, star and i == len(words) - 1) for i, w in enumerate(words))
+            marked = [(w, star and i == len(words) - 1) for i, w in enumerate(words)]
+            self.words.extend(marked)
+            if ordered is not None:
+                ordered = ordered + marked if words else None
             parts = [_quote(t) for t in words]
             if not parts:
                 parts = [_quote(text)]  # no token at all: FTS5 decides what it matches
@@ -234,6 +242,8 @@ class _Relaxer:
                 self.terms.extend(p for p in parts if p not in self.terms)
             tokens.extend(parts)
             if self.peek() != "+":
+                if ordered is not None and len(ordered) > 1 and not self._negated:
+                    self.phrases.append(tuple(ordered))
                 return tokens
             self.take("+")
 
@@ -255,6 +265,52 @@ class Analysis:
     reducer: TextReducer | None = None
     #: Whether the query has an ``OR`` (so a match need not hold every word).
     alternatives: bool = False
+    #: For a relaxed query, a quick test that rules out most candidates before their check.
+    phrase_filter: PhraseFilter | None = None
+
+
+class PhraseFilter:
+    """Rules out, without indexing it, a text that cannot hold a query's phrases.
+
+    A relaxed query's candidates hold every word of its phrases, but for a phrase of common
+    words that seldom meet, nearly none holds them side by side, and checking each candidate
+    in an FTS5 table costs far more than a regular expression over its text. Every match
+    holds each phrase (the query has no ``OR`` and the phrase is outside ``NOT``), so a text
+    in which no run of tokens could be indexed as the phrase cannot match. Which tokens can:
+    as in :class:`TextReducer`, a word indexed as stem ``s`` starts with ``s[:-2]``; a prefix
+    word (``vot*``), or one whose stem is too short to say, stands for any token. Only ASCII
+    text is tested (its tokens are its runs of letters and digits); other text may match.
+    """
+
+    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
+        self.patterns = patterns
+
+    @classmethod
+    def for_phrases(cls, phrases: list[list[str | None]]) -> PhraseFilter | None:
+        """The filter for ``phrases`` (each its words' stems, None for any token), or None
+        when none of them says more than that its words are there."""
+        patterns = []
+        for stems in phrases:
+            prefixes = [s[:-2].lower() if s is not None else "" for s in stems]
+            known = [p.isascii() and p.isalnum() for p in prefixes]  # "" is not alphanumeric
+            if sum(known) < 2:
+                continue  # one known word at most: the index already says it is there
+            # From its first known word to its last: a pattern that starts with a literal is
+            # found by a fast scan (a word boundary before it would cost that scan).
+            first, last = known.index(True), len(known) - known[::-1].index(True)
+            words = [
+                re.escape(p) + "[a-z0-9]*" if ok else "[a-z0-9]+"
+                for p, ok in zip(prefixes[first:last], known[first:last], strict=True)
+            ]
+            patterns.append(re.compile("[^a-z0-9]+".join(words)))
+        return cls(patterns) if patterns else None
+
+    def admits(self, title: str, body: str) -> bool:
+        """Whether the document of ``title`` and ``body`` may match (False: it cannot)."""
+        if not (title.isascii() and body.isascii()):
+            return True
+        low_title, low_body = title.lower(), body.lower()
+        return all(p.search(low_body) or p.search(low_title) for p in self.patterns)
 
 
 class TextReducer:
@@ -344,9 +400,13 @@ def analyse(query: str) -> Analysis:
             return Analysis(None, ())
         if relaxer.i != len(tokens):
             return Analysis(None, ())
-        reducer = None
+        reducer = phrase_filter = None
         if relaxer.relaxed and not relaxer.near and not relaxer.opaque:
             reducer = TextReducer.for_stems([_stem(split, w) for w, _ in relaxer.words])
+        if relaxer.relaxed and not relaxer.alternatives:
+            phrase_filter = PhraseFilter.for_phrases(
+                [[None if star else _stem(split, w) for w, star in p] for p in relaxer.phrases]
+            )
     finally:
         split.close()
     return Analysis(
@@ -354,6 +414,7 @@ def analyse(query: str) -> Analysis:
         tuple(relaxer.terms),
         reducer,
         relaxer.alternatives,
+        phrase_filter,
     )
 
 

@@ -489,9 +489,11 @@ class Store:
         :func:`corpus.store.query.analyse`) ranks candidates, and each is checked against
         ``query`` on its text, best first, until the page is full. A phrase of rare words
         checks few documents; one of common words that seldom stand together checks every
-        document holding all of them.
+        document holding all of them, most ruled out by a regular expression over their text
+        (:class:`corpus.store.query.PhraseFilter`) before the check proper.
         """
         ranked = self._candidates(analysis, rank, join, params)
+        phrases = analysis.phrase_filter
         want = offset + limit
         hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
         chunk = max(want, _CHECK_FIRST)
@@ -503,6 +505,13 @@ class Store:
                 chunk = min(chunk * 2, _CHECK_MOST)
                 rows = self._fetch(candidates)
                 texts = _search_texts(rows)
+                if phrases is not None:  # most candidates of a rare phrase end here
+                    kept = [
+                        i for i, (title, body) in enumerate(texts) if phrases.admits(title, body)
+                    ]
+                    if 2 * len(kept) > len(texts):
+                        phrases = None  # a frequent phrase: the test would save next to nothing
+                    rows, texts = [rows[i] for i in kept], [texts[i] for i in kept]
                 reducer = analysis.reducer
                 checked = (
                     [(reducer.reduce(t), reducer.reduce(b)) for t, b in texts] if reducer else texts
