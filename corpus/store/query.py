@@ -269,6 +269,18 @@ class Analysis:
     phrase_filter: PhraseFilter | None = None
 
 
+def word_prefix(stem: str) -> str | None:
+    """What every ASCII word the index keeps as ``stem`` starts with (lowercased), or None
+    when that is not known (a stem too short, or not plain letters and digits).
+
+    The Porter stemmer rewrites only the end of a word, and its stem differs from the word in
+    at most the stem's last letter (checked on 190,000 words made of every suffix its rules
+    know, chained), so the word starts with ``stem[:-2]``, one letter to spare.
+    """
+    prefix = stem[:-2].lower()
+    return prefix if prefix.isascii() and prefix.isalnum() else None
+
+
 class PhraseFilter:
     """Rules out, without indexing it, a text that cannot hold a query's phrases.
 
@@ -277,8 +289,8 @@ class PhraseFilter:
     in an FTS5 table costs far more than a regular expression over its text. Every match
     holds each phrase (the query has no ``OR`` and the phrase is outside ``NOT``), so a text
     in which no run of tokens could be indexed as the phrase cannot match. Which tokens can:
-    as in :class:`TextReducer`, a word indexed as stem ``s`` starts with ``s[:-2]``; a prefix
-    word (``vot*``), or one whose stem is too short to say, stands for any token. Only ASCII
+    those starting with the :func:`word_prefix` of a phrase word's stem; a prefix word
+    (``vot*``), or one whose stem is too short to say, stands for any token. Only ASCII
     text is tested (its tokens are its runs of letters and digits); other text may match.
     """
 
@@ -291,16 +303,15 @@ class PhraseFilter:
         when none of them says more than that its words are there."""
         patterns = []
         for stems in phrases:
-            prefixes = [s[:-2].lower() if s is not None else "" for s in stems]
-            known = [p.isascii() and p.isalnum() for p in prefixes]  # "" is not alphanumeric
-            if sum(known) < 2:
+            prefixes = [word_prefix(s) if s is not None else None for s in stems]
+            known = [i for i, p in enumerate(prefixes) if p is not None]
+            if len(known) < 2:
                 continue  # one known word at most: the index already says it is there
             # From its first known word to its last: a pattern that starts with a literal is
             # found by a fast scan (a word boundary before it would cost that scan).
-            first, last = known.index(True), len(known) - known[::-1].index(True)
             words = [
-                re.escape(p) + "[a-z0-9]*" if ok else "[a-z0-9]+"
-                for p, ok in zip(prefixes[first:last], known[first:last], strict=True)
+                re.escape(p) + "[a-z0-9]*" if p is not None else "[a-z0-9]+"
+                for p in prefixes[known[0] : known[-1] + 1]
             ]
             patterns.append(re.compile("[^a-z0-9]+".join(words)))
         return cls(patterns) if patterns else None
@@ -318,10 +329,8 @@ class TextReducer:
 
     Every word that cannot be indexed as one of the query's tokens becomes a filler word, and
     a run of them one filler (for a phrase or ``^``, a gap of one word is as good as many).
-    Which words can: the Porter stemmer rewrites only the end of a word, and its stem
-    differs from the word in at most the stem's last letter (checked on 190,000 words made of
-    every suffix its rules know, chained), so a word indexed as stem ``s`` starts with
-    ``s[:-2]``, one letter to spare. Only ASCII text is reduced (its tokens are its runs of
+    Which words can: those starting with the :func:`word_prefix` of one of the query's
+    stems. Only ASCII text is reduced (its tokens are its runs of
     letters and digits, lowercased); other text is checked whole. Queries with ``NEAR``
     (distances count words) and tokens of fewer than three letters are not reduced.
     """
@@ -332,12 +341,13 @@ class TextReducer:
 
     @classmethod
     def for_stems(cls, stems: list[str]) -> TextReducer | None:
-        prefixes = {s[:-2] for s in stems}
-        if not stems or not all(len(p) >= 1 and p.isascii() and p.isalnum() for p in prefixes):
+        found = {word_prefix(s) for s in stems}
+        if not stems or None in found:
             return None
+        prefixes = {p for p in found if p is not None}
         if all(any(f.startswith(p) for p in prefixes) for f in _FILLERS):
             return None
-        return cls({p.lower() for p in prefixes})
+        return cls(prefixes)
 
     def reduce(self, text: str) -> str:
         if not text.isascii():
@@ -401,12 +411,14 @@ def analyse(query: str) -> Analysis:
         if relaxer.i != len(tokens):
             return Analysis(None, ())
         reducer = phrase_filter = None
-        if relaxer.relaxed and not relaxer.near and not relaxer.opaque:
-            reducer = TextReducer.for_stems([_stem(split, w) for w, _ in relaxer.words])
-        if relaxer.relaxed and not relaxer.alternatives:
-            phrase_filter = PhraseFilter.for_phrases(
-                [[None if star else _stem(split, w) for w, star in p] for p in relaxer.phrases]
-            )
+        if relaxer.relaxed:  # each word stemmed once (an FTS5 insert and query each)
+            stems = {w: _stem(split, w) for w, _ in relaxer.words}
+            if not relaxer.near and not relaxer.opaque:
+                reducer = TextReducer.for_stems([stems[w] for w, _ in relaxer.words])
+            if not relaxer.alternatives:
+                phrase_filter = PhraseFilter.for_phrases(
+                    [[None if star else stems[w] for w, star in p] for p in relaxer.phrases]
+                )
     finally:
         split.close()
     return Analysis(
