@@ -23,7 +23,7 @@ from corpus.ingest import IngestOptions, run_ingest
 from corpus.items import FileResult
 from corpus.model import canonical_json, document_to_dict
 from corpus.pipeline import read_path
-from corpus.store import Store, VersionPreparer, payload, prepared
+from corpus.store import Store, VersionPreparer, pairs, payload, prepared
 
 SEED = (FIXTURES / "articles" / "seed.txt").read_text(encoding="utf-8")
 
@@ -75,6 +75,25 @@ def test_a_worker_uses_the_stores_dictionary_once_it_appears(tmp_path, monkeypat
     assert after.text == before.text  # the same JSON, compressed with the dictionary
 
 
+def test_a_worker_signs_pairs_of_common_words_once_the_store_has_chosen_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
+    db = tmp_path / "c.db"
+    Store.open(db).close()
+    preparer = VersionPreparer(db)
+    document = seed_document()
+    assert preparer.prepare(document).signature is None  # no common words chosen yet
+    stems = pairs.Stemmer().columns(document.title, document.body_text)
+    common = sorted({s for column in stems for s in column})[::2]
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany("INSERT INTO common_words (stem) VALUES (?)", ((s,) for s in common))
+    conn.close()
+    made = preparer.prepare(document).signature
+    assert made
+    assert pairs.unpack(made) == pairs.signature(stems, pairs.ranks_of(common))
+    assert any(pairs.unpack(made))
+
+
 def test_a_preparer_travels_to_spawned_workers_by_its_path(tmp_path, monkeypatch):
     monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
     db = tmp_path / "c.db"
@@ -123,6 +142,7 @@ def test_jobs_2_stores_exactly_what_jobs_1_stores(plugins, tmp_path, monkeypatch
     """Past the dictionary's training (made small here), worker-prepared versions are the
     writer's own: the same documents, hashes, sizes and findings, and they read back."""
     monkeypatch.setattr(payload, "DICT_SAMPLES", 30)
+    monkeypatch.setattr(pairs, "SAMPLE", 30)
     monkeypatch.setattr(prepared, "DICTIONARY_POLL", 0.0)
     # Small batches: workers cannot run more than a few files ahead of the writer, so those
     # sent after the dictionary was committed are surely compressed with it.
@@ -143,16 +163,27 @@ def test_jobs_2_stores_exactly_what_jobs_1_stores(plugins, tmp_path, monkeypatch
 
     # The writer's own preparing, counted in this process (forked workers count in theirs).
     monkeypatch.setattr(recorder, "prepare_version", counting)
+    pairs_here: list[str] = []
+    make_pairs = pairs.PairMaker.packed
+
+    def counting_pairs(self, title, body):
+        pairs_here.append(title)
+        return make_pairs(self, title, body)
+
+    monkeypatch.setattr(pairs.PairMaker, "packed", counting_pairs)
+    pairs_made: dict[int, int] = {}
     stored: dict[int, dict] = {}
     made: dict[int, int] = {}
     for jobs in (1, 2):
         made_here.clear()
+        pairs_here.clear()
         db = tmp_path / f"j{jobs}.db"
         options = IngestOptions(
             sources=(str(src),), output=str(tmp_path / f"out{jobs}"), store=str(db), jobs=jobs
         )
         run_ingest(options, plugins=plugins, config=Config())
         made[jobs] = len(made_here)
+        pairs_made[jobs] = len(pairs_here)
         with Store.open(db) as store:
             stored[jobs] = {
                 key: (
@@ -166,6 +197,26 @@ def test_jobs_2_stores_exactly_what_jobs_1_stores(plugins, tmp_path, monkeypatch
     assert made == {1: len(stored[1]), 2: 0}  # with workers, the writer prepared none
     dictionaries = {payload.dictionary_of(blob) for blob in _payloads(tmp_path / "j2.db")}
     assert len(dictionaries) == 2  # the first versions without, the later with the dictionary
+    # The writer signed the documents recorded before the common words were chosen, and
+    # the few sent before the workers took them up; the workers the rest.
+    assert pairs_made[1] == len(stored[1])
+    assert pairs_made[2] < pairs_made[1] / 2
+    # The same common words chosen, the same signature for each document.
+    assert _signatures(tmp_path / "j2.db") == _signatures(tmp_path / "j1.db")
+
+
+def _signatures(db: Path) -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
+    conn = sqlite3.connect(db)
+    try:
+        common = pairs.read_common(conn)
+        rows = conn.execute(
+            "SELECT d.key, g.* FROM pair_signatures g JOIN documents d ON d.id = g.id"
+        )
+        signed = {key: tuple(values[1:]) for key, *values in rows}
+        assert common and signed and any(any(s) for s in signed.values())
+        return common, signed
+    finally:
+        conn.close()
 
 
 def _versions(db: Path) -> list[tuple]:

@@ -192,6 +192,8 @@ def test_any_query_finds_what_an_index_with_positions_finds(tmp_path_factory, bo
 POSITIONLESS_STEP = 8
 #: Columns later steps add to ``sources`` (the recorder of this release writes them).
 LATER_SOURCE_COLUMNS = ("file_size", "file_mtime_ns", "file_inode")
+#: Tables later steps add (schema 10: pairs of common words).
+LATER_TABLES = ("common_words", "pair_signatures")
 
 QUERIES = ["duma", '"state duma"', "vote", "NEAR(duma vote, 4)", "title:state", "cafe"]
 
@@ -213,6 +215,8 @@ def test_a_store_of_the_previous_schema_searches_the_same_after_migrating(tmp_pa
     record(old, str(tmp_path), TEXTS)
     for column in LATER_SOURCE_COLUMNS:
         conn.execute(f"ALTER TABLE sources DROP COLUMN {column}")
+    for table in LATER_TABLES:
+        conn.execute(f"DROP TABLE {table}")
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
     assert "detail" not in sql  # the previous schema's index keeps positions
     before = search_all(old)

@@ -23,9 +23,10 @@ import attrs
 
 from ..errors import StoreError
 from ..model import Finding
+from .payload import register_dictionaries
 from .records import DocumentInfo, VersionInfo, findings_from_json
 from .schema import APPLICATION_ID, SCHEMA_VERSION, newer_schema, user_tables
-from .store import CHECK_ADVICE, REQUIRED_TABLES, Store, register_dictionaries
+from .store import CHECK_ADVICE, REQUIRED_TABLES, Store
 
 _VERSION_COLUMNS = (
     "d.key, v.n, v.run_id, v.created, v.content_hash, v.source_sha256, v.size, v.findings, "

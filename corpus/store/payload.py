@@ -17,6 +17,7 @@ dictionaries. Payloads from before schema 6 are TEXT, and :func:`decode` still r
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -134,3 +135,16 @@ def search_text(stored: bytes | str) -> tuple[str, str]:
     """
     data = json.loads(decode(stored))
     return data.get("title") or "", "\n\n".join(b.get("text", "") for b in data.get("blocks", ()))
+
+
+def register_dictionaries(conn: sqlite3.Connection) -> None:
+    """Make the store's zstd dictionaries known to the payload decoder (see payload.py).
+
+    Cheap to call per connection: only dictionaries this process has not seen are read.
+    """
+    for (dict_id,) in conn.execute("SELECT dict_id FROM dictionaries").fetchall():
+        if not is_registered(dict_id):
+            (data,) = conn.execute(
+                "SELECT data FROM dictionaries WHERE dict_id = ?", (dict_id,)
+            ).fetchone()
+            register_dictionary(data)

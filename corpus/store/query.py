@@ -267,6 +267,9 @@ class Analysis:
     alternatives: bool = False
     #: For a relaxed query, a quick test that rules out most candidates before their check.
     phrase_filter: PhraseFilter | None = None
+    #: Phrases every match holds (none when the query has an ``OR``): their words' stems,
+    #: None for a prefix word, for the store's phrase signatures (:mod:`corpus.store.pairs`).
+    phrases: tuple[tuple[str | None, ...], ...] = ()
 
 
 def word_prefix(stem: str) -> str | None:
@@ -411,14 +414,16 @@ def analyse(query: str) -> Analysis:
         if relaxer.i != len(tokens):
             return Analysis(None, ())
         reducer = phrase_filter = None
+        phrases: tuple[tuple[str | None, ...], ...] = ()
         if relaxer.relaxed:  # each word stemmed once (an FTS5 insert and query each)
             stems = {w: _stem(split, w) for w, _ in relaxer.words}
             if not relaxer.near and not relaxer.opaque:
                 reducer = TextReducer.for_stems([stems[w] for w, _ in relaxer.words])
             if not relaxer.alternatives:
-                phrase_filter = PhraseFilter.for_phrases(
-                    [[None if star else stems[w] for w, star in p] for p in relaxer.phrases]
+                phrases = tuple(
+                    tuple(None if star else stems[w] for w, star in p) for p in relaxer.phrases
                 )
+                phrase_filter = PhraseFilter.for_phrases([list(p) for p in phrases])
     finally:
         split.close()
     return Analysis(
@@ -427,6 +432,7 @@ def analyse(query: str) -> Analysis:
         reducer,
         relaxer.alternatives,
         phrase_filter,
+        phrases,
     )
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import StoreError
 from ..model import Finding
-from . import payload
+from . import pairs, payload
 from .lock import WriterLock
 from .prepared import PreparedVersion, prepare_version
 from .records import document_from_stored, findings_from_json
@@ -114,13 +114,23 @@ class IngestRun:
         # The index is contentless (it keeps no copy of the text), so a removal carries the
         # values that were indexed: ("delete", id, title, body) or ("insert", id, title, body).
         self._index: list[tuple[str, int, str, str]] = []
+        #: The pair signatures (corpus.store.pairs) of the batch's new versions: (id, *ints).
+        self._signatures: list[tuple[int, ...]] = []
         #: The store's dictionaries: a prepared payload must need none or one of these.
         self._dict_ids = [
             d for (d,) in self._conn.execute("SELECT dict_id FROM dictionaries ORDER BY id")
         ]
         self._encoder = payload.Encoder(self._dict_ids[-1] if self._dict_ids else None)
-        # A store without a dictionary trains one on the JSON of its first versions.
-        self._samples: list[bytes] | None = None if self._dict_ids else []
+        #: The store's common words, once chosen, and what makes each document's signature.
+        self._pairs: pairs.PairMaker | None = None
+        common = pairs.read_common(self._conn)
+        if common:
+            self._pairs = pairs.PairMaker(common)
+        # A store without a dictionary trains one on the JSON of its first versions, and one
+        # without common words chooses them from the same versions' words.
+        self._samples: list[PreparedVersion] | None = (
+            None if self._dict_ids and self._pairs is not None else []
+        )
         # Findings JSON -> parsed, for unchanged files (most share a few values such as "[]").
         self._parsed_findings: dict[str, tuple[Finding, ...]] = {}
 
@@ -384,10 +394,10 @@ class IngestRun:
                     f"{needs}, which this store does not hold",
                     code="STORE_ERROR",
                 )
-        if self._samples is not None:  # a new store: its first versions train the dictionary
-            self._samples.append(version.text.encode("utf-8"))
+        if self._samples is not None:  # a new store: it learns from its first versions
+            self._samples.append(version)
             if len(self._samples) >= payload.DICT_SAMPLES:
-                self._train()
+                self._learn()
                 # Committed with this record, not at the batch's end, so that workers
                 # preparing versions find the dictionary at once.
                 self._commit_soon = True
@@ -454,11 +464,30 @@ class IngestRun:
             ),
         )
         self._index.append(("insert", doc_id, version.title, version.body_text))
+        if self._pairs is not None:
+            made = version.signature  # by the worker, when it knew the common words
+            if made is None:
+                made = self._pairs.packed(version.title, version.body_text)
+            self._signatures.append((doc_id, *pairs.unpack(made)))
         return outcome, doc_id, n
 
-    def _train(self) -> None:
-        """Train the store's dictionary on the samples; later versions are compressed with it."""
+    def _learn(self) -> None:
+        """What a store learns from its first versions: a zstd dictionary to compress later
+        ones with, and its common words (each document's signature is stored from now on)."""
         samples, self._samples = self._samples or [], None
+        if not self._dict_ids:
+            self._train([version.text.encode("utf-8") for version in samples])
+        if self._pairs is None:
+            stemmer = pairs.Stemmer()
+            try:
+                common = pairs.choose_common(stemmer.columns(v.title, v.body_text) for v in samples)
+            finally:
+                stemmer.close()
+            pairs.save_common(self._conn, common)  # signs the documents recorded so far
+            self._pairs = pairs.PairMaker(common)
+
+    def _train(self, samples: list[bytes]) -> None:
+        """Train the store's dictionary on ``samples``; later versions are compressed with it."""
         trained = payload.train_dictionary(samples)
         if trained is None:
             return
@@ -520,6 +549,9 @@ class IngestRun:
         for what, group in itertools.groupby(self._index, key=operator.itemgetter(0)):
             self._conn.executemany(_INDEX_SQL[what], (values[1:] for values in group))
         self._index.clear()
+        # A document changed twice in a batch: its last signature stays (OR REPLACE).
+        self._conn.executemany(pairs.STORE_SQL, self._signatures)
+        self._signatures.clear()
 
     def _commit(self) -> None:
         self._flush_index()
@@ -591,6 +623,7 @@ class IngestRun:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             self._index.clear()
+            self._signatures.clear()
             self._orphans.clear()
             self.counts = dict(self._committed)
             self._conn.execute("BEGIN IMMEDIATE")

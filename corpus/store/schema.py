@@ -293,6 +293,27 @@ def _to_v9(conn: sqlite3.Connection) -> None:
     _script(conn, _V9)
 
 
+_V10 = f"""
+CREATE TABLE common_words (rank INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE);
+CREATE TABLE pair_signatures (
+    id INTEGER PRIMARY KEY,
+    {", ".join(f"s{i} INTEGER NOT NULL" for i in range(32))}
+);
+"""
+
+
+def _to_v10(conn: sqlite3.Connection) -> None:
+    """A signature of the pairs of adjacent common words of each document's latest version,
+    so that a phrase of common words is checked only on the documents whose signature holds
+    its pairs (:mod:`corpus.store.pairs`). A store with enough documents chooses its common
+    words now and signs every document; a smaller one does so when an ingest has seen enough.
+    """
+    from .pairs import choose_and_index  # local: loads only when a store is migrated
+
+    _script(conn, _V10)
+    choose_and_index(conn)
+
+
 def _script(conn: sqlite3.Connection, sql: str) -> None:
     # executescript() would COMMIT the migration transaction; run statement by statement.
     for statement in sql.split(";"):
@@ -311,6 +332,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     7: _to_v7,
     8: _to_v8,
     9: _to_v9,
+    10: _to_v10,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -21,6 +21,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
+from .pairs import phrase_bits, ranks_of, read_common, signature_join
+from .payload import register_dictionaries
 from .query import Analysis, analyse
 from .records import (
     DocumentInfo,
@@ -122,6 +124,9 @@ class Store:
         self.path = path
         self.busy_timeout = busy_timeout
         self._run: IngestRun | None = None
+        #: The ranks of the store's common words (read on the first phrase search once it
+        #: has chosen them; they never change after).
+        self._pair_ranks: dict[str, int] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -374,15 +379,11 @@ class Store:
             join = f"JOIN documents f ON f.id = search.rowid{join}"
         analysis = analyse(query)
         try:
-            checked = analysis.relaxed is not None
-            idf = self._idf(analysis.terms)
-            body = bool(analysis.alternatives and not checked)
-            rank = self._rank(analysis.terms, idf, params, body=body)
-            if checked:
+            if analysis.relaxed is not None:
                 params["q"] = analysis.relaxed
-                return self._search_checked(
-                    analysis, query, (rank, idf), join, params, limit, offset
-                )
+                return self._search_checked(analysis, query, join, params, limit, offset)
+            idf = self._idf(analysis.terms)
+            rank = self._rank(analysis.terms, idf, params, body=analysis.alternatives)
             if analysis.terms and not analysis.alternatives:
                 # Every match holds every word: those with one in the title first, the rest
                 # tie, newest first, streamed from the index (no sort of every match).
@@ -478,7 +479,6 @@ class Store:
         self,
         analysis: Analysis,
         query: str,
-        rank: tuple[str, Sequence[float]],
         join: str,
         params: dict[str, Any],
         limit: int,
@@ -489,10 +489,19 @@ class Store:
         :func:`corpus.store.query.analyse`) ranks candidates, and each is checked against
         ``query`` on its text, best first, until the page is full. A phrase of rare words
         checks few documents; one of common words that seldom stand together checks every
-        document holding all of them, most ruled out by a regular expression over their text
-        (:class:`corpus.store.query.PhraseFilter`) before the check proper.
+        document holding all of them, but when the store keeps signatures of pairs of common
+        words (:mod:`corpus.store.pairs`), only those whose signature holds the phrase's
+        pairs are candidates; and a regular expression over their text rules out most of the
+        rest (:class:`corpus.store.query.PhraseFilter`) before the check proper.
         """
-        ranked = self._candidates(analysis, rank, join, params)
+        signed = self._signature_join(analysis)
+        few = self._few_candidates(analysis, join + signed, params) if signed else None
+        if few is not None:
+            ranked: Iterator[tuple[int, float]] = iter(few)
+        else:
+            idf = self._idf(analysis.terms)
+            rank = self._rank(analysis.terms, idf, params, body=False)
+            ranked = self._candidates(analysis, (rank, idf), join + signed, params)
         phrases = analysis.phrase_filter
         want = offset + limit
         hits: list[tuple[tuple[Any, ...], tuple[str, str]]] = []
@@ -519,7 +528,8 @@ class Store:
                 for at in sorted(matching(query, checked)):
                     hits.append((rows[at], texts[at]))
         finally:
-            ranked.close()
+            if isinstance(ranked, Generator):
+                ranked.close()
         page = hits[offset:want]
         snippets = make_snippets(query, [text for _, text in page])
         return [
@@ -528,6 +538,69 @@ class Store:
                 page, snippets, strict=True
             )
         ]
+
+    def _signature_join(self, analysis: Analysis) -> str:
+        """A join keeping only the candidates whose pair signature holds every pair of
+        adjacent common words of the query's phrases (:mod:`corpus.store.pairs`): only they
+        can match. Empty when no phrase has such a pair (or the store has not chosen its
+        common words yet): every candidate is checked."""
+        if not analysis.phrases:
+            return ""
+        if not self._pair_ranks:
+            self._pair_ranks = ranks_of(read_common(self.connection))
+        wanted: dict[int, int] = {}
+        for phrase in analysis.phrases:
+            for block, mask in phrase_bits(phrase, self._pair_ranks).items():
+                wanted[block] = wanted.get(block, 0) | mask
+        return " " + signature_join(wanted) if wanted else ""
+
+    def _few_candidates(
+        self, analysis: Analysis, join: str, params: dict[str, Any]
+    ) -> list[tuple[int, float]] | None:
+        """The candidates of :meth:`_candidates`, in its order and with its ranks, when the
+        signatures (in ``join``) leave at most :data:`_FEW_CANDIDATES` of them; else None.
+
+        One pass over the index instead of one per set of title terms: which query terms
+        each few candidate's title holds is then looked up for those candidates alone, and
+        the terms' weights (:meth:`_idf`, a count over the index each) only when one does.
+        """
+        terms = analysis.terms
+        if not terms or len(terms) > _TIERED_TERMS:
+            return None
+        found = self.connection.execute(
+            f"SELECT search.rowid FROM search {join} WHERE search MATCH :q "
+            f"ORDER BY search.rowid DESC LIMIT {_FEW_CANDIDATES + 1}",
+            params,
+        ).fetchall()
+        if len(found) > _FEW_CANDIDATES:
+            return None
+        ids = [rowid for (rowid,) in found]
+        held: dict[int, set[int]] = {rowid: set() for rowid in ids}
+        if ids:
+            # The title each was indexed with is the documents table's (latest version's);
+            # FTS5 looks a term up in the index for one rowid at a time only, so the few
+            # titles are matched in memory instead, with the same tokenizer.
+            among = ", ".join(map(str, ids))  # integers from the index: inlined
+            titles = self.connection.execute(
+                f"SELECT id, coalesce(title, '') FROM documents WHERE id IN ({among})"
+            ).fetchall()
+            for i, term in enumerate(terms):
+                for at in matching(f"title : {term}", [(title, "") for _, title in titles]):
+                    held[titles[at][0]].add(i)
+        if not any(held.values()):
+            return [(rowid, 0.0) for rowid in ids]
+        idf = self._idf(terms)
+        every = range(len(terms))
+        ranked = []
+        for rowid in ids:
+            if held[rowid]:  # the rank exactly as _title_tiers makes it
+                score = functools.reduce(
+                    operator.add, (idf[i] * (10.0 * (i in held[rowid])) for i in every)
+                )
+                ranked.append((rowid, -score))
+            else:
+                ranked.append((rowid, 0.0))
+        return sorted(ranked, key=lambda pair: (pair[1], -pair[0]))
 
     def _candidates(
         self,
@@ -686,6 +759,8 @@ class Store:
         }
 
 
+#: Candidates left by the pair signatures up to which they are ranked in one pass.
+_FEW_CANDIDATES = 1000
 #: Candidates of a position-checked search looked at first, and at most at once.
 _CHECK_FIRST = 50
 _CHECK_MOST = 2000
@@ -700,21 +775,6 @@ def _search_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
         except (ValueError, TypeError, KeyError, AttributeError, CorpusError) as exc:
             raise _unreadable(row, "document", exc) from exc
     return texts
-
-
-def register_dictionaries(conn: sqlite3.Connection) -> None:
-    """Make the store's zstd dictionaries known to the payload decoder (see payload.py).
-
-    Cheap to call per connection: only dictionaries this process has not seen are read.
-    """
-    from .payload import is_registered, register_dictionary
-
-    for (dict_id,) in conn.execute("SELECT dict_id FROM dictionaries").fetchall():
-        if not is_registered(dict_id):
-            (data,) = conn.execute(
-                "SELECT data FROM dictionaries WHERE dict_id = ?", (dict_id,)
-            ).fetchone()
-            register_dictionary(data)
 
 
 def _version_info(row: Sequence[Any]) -> VersionInfo:
