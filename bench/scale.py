@@ -136,8 +136,9 @@ def latencies(db: Path, n: int, rounds: int = 50) -> dict[str, float]:
             "log": lambda k: store.versions(k),
             "search rare word": lambda k: store.search("zeppelin"),
             "search common word": lambda k: store.search("budget"),
-            # Two words that are often in one document, seldom side by side: the phrase is
-            # checked on the text of every document holding both (store schema 8).
+            # Two words that are often in one document, seldom side by side: without token
+            # positions (store schema 8) only the pair signatures (schema 10) spare checking
+            # the text of every document holding both.
             "search phrase": lambda k: store.search('"duma vote"'),
             # The two most frequent words: the phrase is in about 1 document in 10.
             "search phrase, frequent": lambda k: store.search(f'"{VOCAB[0]} {VOCAB[1]}"'),

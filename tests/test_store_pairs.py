@@ -309,3 +309,23 @@ def test_signatures_find_exactly_what_positions_find(tmp_path, small_samples):
         for query in queries:
             hits = store.search(query, limit=1000)
             assert sorted(h.key for h in hits) == sorted(reference(docs, query)), query
+
+
+def test_store_check_finds_a_missing_or_wrong_signature(tmp_path, small_samples):
+    docs = corpus_texts(80)
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)
+        assert store.check().ok
+        ids = dict(store.connection.execute("SELECT key, id FROM documents"))
+        with store.connection:
+            store.connection.execute("DELETE FROM pair_signatures WHERE id = ?", (ids["k0003"],))
+            store.connection.execute(
+                "UPDATE pair_signatures SET s7 = 0 WHERE id = ?", (ids["k0005"],)
+            )
+        result = store.check()
+    assert not result.ok
+    problems = {d.key: d.problem for d in result.damaged}
+    assert problems == {
+        "k0003": "it has no pair signature: phrase searches would miss it",
+        "k0005": "its pair signature does not fit its text: phrase searches may miss it",
+    }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .pairs import PairMaker, read_common
 from .records import document_from_stored, findings_from_json
 from .schema import user_tables
 
@@ -76,9 +77,15 @@ def check_store(store: Store, required: tuple[str, ...]) -> CheckResult:
     damaged: list[Damage] = []
     checked = 0
     if "documents" not in missing:
-        for doc_id, key in _documents(conn, damaged):
-            checked += 1
-            damaged.extend(_check_document(conn, doc_id, key))
+        common = read_common(conn)
+        signer = PairMaker(common) if common else None
+        try:
+            for doc_id, key in _documents(conn, damaged):
+                checked += 1
+                damaged.extend(_check_document(conn, doc_id, key, signer))
+        finally:
+            if signer is not None:
+                signer.close()
     return CheckResult(store.path, integrity, missing, tuple(damaged), checked)
 
 
@@ -106,7 +113,9 @@ def _documents(conn: sqlite3.Connection, damaged: list[Damage]) -> list[tuple[in
     return found
 
 
-def _check_document(conn: sqlite3.Connection, doc_id: int, key: str) -> list[Damage]:
+def _check_document(
+    conn: sqlite3.Connection, doc_id: int, key: str, signer: PairMaker | None
+) -> list[Damage]:
     try:
         rows = conn.execute(
             "SELECT n, document, findings FROM versions WHERE doc_id = ? ORDER BY n", (doc_id,)
@@ -114,15 +123,37 @@ def _check_document(conn: sqlite3.Connection, doc_id: int, key: str) -> list[Dam
     except sqlite3.Error as exc:
         return [Damage(key, None, _short(f"its versions cannot be read: {exc}"))]
     found = []
+    latest = None
     for n, text, findings in rows:
         try:
-            document_from_stored(text)
+            latest = document_from_stored(text)
             findings_from_json(findings)
         except Exception as exc:  # whatever a damaged record makes the parser raise
+            latest = None
             found.append(Damage(key, n, _short(f"{type(exc).__name__}: {exc}")))
     if not rows:
         found.append(Damage(key, None, "it has no stored versions"))
+    elif signer is not None and latest is not None:
+        found.extend(_check_signature(conn, doc_id, key, rows[-1][0], latest, signer))
     return found
+
+
+def _check_signature(
+    conn: sqlite3.Connection, doc_id: int, key: str, n: int, latest: Any, signer: PairMaker
+) -> list[Damage]:
+    """A wrong or missing pair signature (corpus.store.pairs) would make phrase searches
+    miss the document without a word, so it is made again from the latest version."""
+    try:
+        row = conn.execute("SELECT * FROM pair_signatures WHERE id = ?", (doc_id,)).fetchone()
+    except sqlite3.Error as exc:
+        return [Damage(key, n, _short(f"its pair signature cannot be read: {exc}"))]
+    if row is None:
+        return [Damage(key, n, "it has no pair signature: phrase searches would miss it")]
+    if tuple(row[1:]) != signer.signature(latest.title, latest.body_text):
+        return [
+            Damage(key, n, "its pair signature does not fit its text: phrase searches may miss it")
+        ]
+    return []
 
 
 def _short(text: str, limit: int = 200) -> str:
