@@ -329,3 +329,25 @@ def test_store_check_finds_a_missing_or_wrong_signature(tmp_path, small_samples)
         "k0003": "it has no pair signature: phrase searches would miss it",
         "k0005": "its pair signature does not fit its text: phrase searches may miss it",
     }
+
+
+def test_few_candidates_come_in_the_order_and_with_the_ranks_of_the_full_ranking(
+    tmp_path, monkeypatch, small_samples
+):
+    """Candidates the signatures leave are ranked in one pass (titles matched in memory);
+    the page must be the one the per-title-term queries give, ranks included."""
+    docs = corpus_texts(200)
+    for i, title in ((0, "Duma votes"), (25, "The duma"), (50, "A vote"), (75, "Vote duma")):
+        docs[f"k{i:04d}"] = (title, docs[f"k{i:04d}"][1])
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)
+        queries = ['"duma vote"', '"duma voted"', '"duma vote" state', 'title:duma "duma vote"']
+        signed = {q: store.search(q, limit=50) for q in queries}
+        monkeypatch.setattr(Store, "_signature_join", lambda self, analysis: "")
+        for query in queries:
+            full = store.search(query, limit=50)
+            assert [(h.key, h.rank) for h in signed[query]] == [(h.key, h.rank) for h in full]
+            assert full, query
+        # Both words in the title first (newest first), then one of them, then the rest.
+        page = [h.key for h in signed['"duma vote"']]
+        assert page[:2] == ["k0075", "k0000"] and set(page[2:4]) == {"k0025", "k0050"}
