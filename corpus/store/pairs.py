@@ -17,7 +17,7 @@ Pairs of rarer words are not kept: a rare word has few documents to check anyway
 Words are split and stemmed exactly as the full-text index does (``porter unicode61
 remove_diacritics 2``): SQLite's own tokenizer stems each new word once (a cache keeps it),
 and a text with characters other than ASCII and common punctuation is tokenized by SQLite
-whole. A filter may let through a document that does not match (about 1 in 200 of those
+whole. A filter may let through a document that does not match (about 1 in 300 of those
 holding both words, measured), never hold back one that does, so nothing here approximates.
 """
 
