@@ -19,6 +19,8 @@ from test_store_search_positions import LATER_TABLES, make_doc, record, referenc
 from corpus.pipeline import FileResult
 from corpus.store import SCHEMA_VERSION, Store, pairs, payload
 from corpus.store.schema import MIGRATIONS, migrate
+from corpus.store.snippets import TOKENIZE
+from corpus.store.stemmer import Stemmer
 
 #: Words, including ones the stemmer changes (votes, voted, voting) and non-ASCII ones.
 WORDS = ["duma", "dumas", "vote", "votes", "voted", "voting", "state", "budget", "the", "of",
@@ -29,7 +31,7 @@ SEPARATORS = [" ", "  ", ", ", ". ", "\n\n", " \u2014 ", "\u2019s ", " \u201c", 
 def fts5_stems(*texts: str) -> list[list[str]]:
     """Each text's tokens as the full-text index keeps them, by FTS5 itself."""
     conn = sqlite3.connect(":memory:")
-    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5 (a, b, tokenize = '{pairs.TOKENIZE}')")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5 (a, b, tokenize = '{TOKENIZE}')")
     conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab (t, instance)")
     conn.execute("INSERT INTO t (rowid, a, b) VALUES (1, ?, ?)", [*texts, "", ""][:2])
     columns: list[list[str]] = [[], []]
@@ -60,7 +62,7 @@ PYTHON_MAKER = pairs.PairMaker(COMMON, accelerated=False)
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(title=texts, body=texts)
 def test_the_stemmer_splits_and_stems_exactly_as_the_index(title, body):
-    stemmer = pairs.Stemmer()
+    stemmer = Stemmer()
     try:
         assert stemmer.columns(title, body) == fts5_stems(title, body)
     finally:

@@ -24,6 +24,7 @@ from corpus.items import FileResult
 from corpus.model import canonical_json, document_to_dict
 from corpus.pipeline import read_path
 from corpus.store import Store, VersionPreparer, pairs, payload, prepared
+from corpus.store.stemmer import Stemmer
 
 SEED = (FIXTURES / "articles" / "seed.txt").read_text(encoding="utf-8")
 
@@ -82,7 +83,7 @@ def test_a_worker_signs_pairs_of_common_words_once_the_store_has_chosen_them(tmp
     preparer = VersionPreparer(db)
     document = seed_document()
     assert preparer.prepare(document).signature is None  # no common words chosen yet
-    stems = pairs.Stemmer().columns(document.title, document.body_text)
+    stems = Stemmer().columns(document.title, document.body_text)
     common = sorted({s for column in stems for s in column})[::2]
     conn = sqlite3.connect(db)
     with conn:

@@ -24,14 +24,13 @@ holding both words, measured), never hold back one that does, so nothing here ap
 from __future__ import annotations
 
 import functools
-import re
 import sqlite3
 import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 from . import payload
-from .snippets import TOKENIZE
+from .stemmer import CACHE_MOST, Stemmer, plain_text
 
 try:  # the C scanner, built with the package where a C compiler was at hand
     from ._pairscan import CodeTable
@@ -44,107 +43,23 @@ COMMON_SHARE = 0.05
 COMMON_MOST = 512
 #: Documents the common words are chosen from (a new store's first ones).
 SAMPLE = 2000
-#: Words whose stems are remembered; the cache starts again when full (memory stays flat).
-CACHE_MOST = 100_000
 #: A signature's 64-bit integers (columns ``s0`` to ``s31`` of ``pair_signatures``)...
 BLOCKS = 32
 #: ... and the bits each pair sets (a Bloom filter's hash functions).
 BITS_PER_PAIR = 5
 
-_ASCII_TOKEN = re.compile("[a-z0-9]+")
-#: ASCII bytes to their tokens, lowercased, with ``bytes.split`` (faster than a regular
-#: expression): letters and digits stay (capitals lowered), every other byte is a space.
-_TOKEN_BYTES = bytes(
-    ord(chr(c).lower()) if c < 128 and chr(c).isalnum() else ord(" ") for c in range(256)
-)
 #: The C scanner's code for a word whose stem is not common.
 _RARE = 0xFFFF
 _MASK64 = (1 << 64) - 1
 #: A signature as the C scanner returns it: its integers, little-endian, signed as SQLite's.
 _PACKED = struct.Struct(f"<{BLOCKS}q")
-#: Non-ASCII characters that are separators for the tokenizer (Unicode punctuation and
-#: spaces): a text whose only other characters are these is split without SQLite.
-_SEPARATORS = str.maketrans(
-    dict.fromkeys(
-        "\u00a0\u00ab\u00b7\u00bb\u2009\u200a\u2010\u2011\u2012\u2013\u2014\u2015\u2018"
-        "\u2019\u201a\u201c\u201d\u201e\u2022\u2026\u202f\u2032\u2033\u2039\u203a\u3000",
-        " ",
-    )
-)
-
 Signature = tuple[int, ...]
-
-
-class Stemmer:
-    """A text's tokens as the full-text index keeps them (split, folded, stemmed), in order."""
-
-    def __init__(self) -> None:
-        self._conn = sqlite3.connect(":memory:")
-        self._conn.execute(f"CREATE VIRTUAL TABLE t USING fts5 (a, b, tokenize = '{TOKENIZE}')")
-        self._conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab (t, instance)")
-        self._stems: dict[str, str] = {}
-
-    def columns(self, *texts: str) -> list[list[str]]:
-        """The stems of each text (at most two: title and body), in order."""
-        simple = [_simple(text) for text in texts]
-        if any(text is None for text in simple):
-            return self._by_sqlite(texts)
-        words = [_ASCII_TOKEN.findall(text) for text in simple]  # type: ignore[arg-type]
-        stems = self._stems
-        unknown = {w for column in words for w in column if w not in stems}
-        if unknown:
-            self._learn(sorted(unknown))
-        return [[stems[w] for w in column] for column in words]
-
-    def stems(self, words: Sequence[str]) -> list[str]:
-        """The stem of each (unstemmed, already split) word."""
-        unknown = sorted({w for w in words if w not in self._stems})
-        if unknown:
-            self._learn(unknown)
-        return [self._stems.get(w, w) for w in words]
-
-    def _learn(self, words: list[str]) -> None:
-        if len(self._stems) + len(words) > CACHE_MOST:
-            self._stems.clear()
-        self._conn.execute("DELETE FROM t")
-        self._conn.executemany(
-            "INSERT INTO t (rowid, a, b) VALUES (?, ?, '')", enumerate(words, start=1)
-        )
-        for doc, term in self._conn.execute("SELECT doc, term FROM v"):
-            self._stems[words[doc - 1]] = term
-
-    def _by_sqlite(self, texts: Sequence[str]) -> list[list[str]]:
-        self._conn.execute("DELETE FROM t")
-        padded = [*texts, "", ""][:2]
-        self._conn.execute("INSERT INTO t (rowid, a, b) VALUES (1, ?, ?)", padded)
-        columns: list[list[str]] = [[] for _ in texts]
-        rows = self._conn.execute("SELECT col, term FROM v ORDER BY col, offset")
-        for col, term in rows:
-            index = 0 if col == "a" else 1
-            if index < len(columns):
-                columns[index].append(term)
-        return columns
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 def _plain_bytes(text: str) -> bytes | None:
     """``text`` as ASCII bytes, if its tokens are its runs of ASCII letters and digits."""
-    if not text.isascii():
-        text = text.translate(_SEPARATORS)
-        if not text.isascii():
-            return None
-    return text.encode("ascii")
-
-
-def _simple(text: str) -> str | None:
-    """``text`` lowercased, if its tokens are its runs of ASCII letters and digits."""
-    if not text.isascii():
-        text = text.translate(_SEPARATORS)
-        if not text.isascii():
-            return None
-    return text.lower()
+    plain = plain_text(text)
+    return plain.encode("ascii") if plain is not None else None
 
 
 def ranks_of(common: Sequence[str]) -> dict[str, int]:
@@ -228,10 +143,11 @@ class PairMaker:
 
     A worker makes the signature of every document, so plain text takes the fastest path
     there is: the C scanner (:mod:`corpus.store._pairscan`, built with the package when a C
-    compiler is at hand) or, without it, a Python path. Both look each word up in a table of
-    the words seen so far (its stem's rank, or none); a word not seen before is stemmed by
-    SQLite first. ``accelerated=False`` takes the Python path even where the scanner is built
-    (tests compare the two).
+    compiler is at hand), which looks each word up in its own table of the words seen so far
+    (its stem's rank, or none; a word not seen before is stemmed by SQLite first), or,
+    without it, :func:`signature` over the :class:`~corpus.store.stemmer.Stemmer`'s stems.
+    ``accelerated=False`` takes the Python path even where the scanner is built (tests
+    compare the two).
     """
 
     def __init__(self, common: Sequence[str], *, accelerated: bool = True) -> None:
@@ -239,8 +155,6 @@ class PairMaker:
         self.common = tuple(common)
         self._stemmer = Stemmer()
         self._ranks = ranks_of(self.common)
-        #: The Python path: every word seen, to its stem's rank (or None).
-        self._marks: dict[bytes, int | None] = {}
         self._table = CodeTable() if accelerated and CodeTable is not None else None
 
     @property
@@ -251,48 +165,21 @@ class PairMaker:
     def packed(self, title: str, body: str) -> bytes:
         """:meth:`signature`, packed as the C scanner makes it (small to send between
         processes): :data:`BLOCKS` little-endian signed 64-bit integers."""
-        plain_title, plain_body = _plain_bytes(title), _plain_bytes(body)
-        if plain_title is not None and plain_body is not None and self._table is not None:
-            made = self._table.signature(plain_title, plain_body)
-            while isinstance(made, list):  # words not seen before
-                self._learn_in_table(made)
-                made = self._table.signature(plain_title, plain_body)
-            if made is not None:  # else a word too long for its table: the Python path
-                return made
-        return _PACKED.pack(*self._signature(title, body, plain_title, plain_body))
+        table = self._table
+        if table is not None:
+            plain_title, plain_body = _plain_bytes(title), _plain_bytes(body)
+            if plain_title is not None and plain_body is not None:
+                made = table.signature(plain_title, plain_body)
+                while isinstance(made, list):  # words not seen before
+                    self._learn_in_table(made)
+                    made = table.signature(plain_title, plain_body)
+                if made is not None:  # else a word too long for its table: the Python path
+                    return made
+        return _PACKED.pack(*signature(self._stemmer.columns(title, body), self._ranks))
 
     def signature(self, title: str, body: str) -> Signature:
         """The signature of a document: what :func:`signature` gives for its stems."""
         return unpack(self.packed(title, body))
-
-    def _signature(
-        self, title: str, body: str, plain_title: bytes | None, plain_body: bytes | None
-    ) -> Signature:
-        if plain_title is None or plain_body is None:
-            return signature(self._stemmer.columns(title, body), self._ranks)
-        blocks = [0] * BLOCKS
-        for text in (plain_title, plain_body):
-            words = text.translate(_TOKEN_BYTES).split()
-            if len(words) < 2:
-                continue
-            marks = self._marks
-            if not marks.keys() >= set(words):
-                self._learn(words)
-            ranks = [marks[w] for w in words]
-            for pair in set(zip(ranks, ranks[1:], strict=False)):
-                if pair[0] is not None and pair[1] is not None:
-                    for block, mask in pair_bits(*pair).items():
-                        blocks[block] |= mask
-        return tuple(blocks)
-
-    def _learn(self, words: list[bytes]) -> None:
-        unknown = sorted(set(words).difference(self._marks))
-        if len(self._marks) + len(unknown) > CACHE_MOST:
-            self._marks.clear()
-            unknown = sorted(set(words))
-        stems = self._stemmer.stems([w.decode("ascii") for w in unknown])
-        for word, stem in zip(unknown, stems, strict=True):
-            self._marks[word] = self._ranks.get(stem)
 
     def _learn_in_table(self, words: list[bytes]) -> None:
         table = self._table
@@ -303,9 +190,6 @@ class PairMaker:
         stems = self._stemmer.stems([w.decode("ascii") for w in unknown])
         for word, stem in zip(unknown, stems, strict=True):
             table.add(word, self._ranks.get(stem, _RARE))
-
-    def stems(self, title: str, body: str) -> list[list[str]]:
-        return self._stemmer.columns(title, body)
 
     def close(self) -> None:
         self._stemmer.close()
@@ -359,23 +243,24 @@ def choose_and_index(conn: sqlite3.Connection) -> bool:
     (count,) = conn.execute("SELECT count(*) FROM documents").fetchone()
     if count < SAMPLE:
         return False
-    stemmer = Stemmer()
-    try:
-        sample = [stemmer.columns(title, body) for _, title, body in _latest_texts(conn, SAMPLE)]
-    finally:
-        stemmer.close()
-    save_common(conn, choose_common(sample))
+    sample = [(title, body) for _, title, body in _latest_texts(conn, SAMPLE)]
+    save_common(conn, sample).close()
     return True
 
 
-def save_common(conn: sqlite3.Connection, common: Sequence[str]) -> None:
-    """Keep the store's common words and store every document's signature (in the caller's
-    transaction). Done once: the signatures are made with these words for good."""
+def save_common(conn: sqlite3.Connection, sample: Iterable[tuple[str, str]]) -> PairMaker:
+    """Choose the store's common words from the (title, body) of ``sample`` documents, keep
+    them and store every document's signature (in the caller's transaction); the maker of
+    signatures for those words, for the caller to go on with (and close). Done once: the
+    signatures are made with these words for good."""
+    stemmer = Stemmer()
+    try:
+        common = choose_common(stemmer.columns(title, body) for title, body in sample)
+    finally:
+        stemmer.close()
     conn.executemany("INSERT INTO common_words (rank, stem) VALUES (?, ?)", enumerate(common))
     maker = PairMaker(common)
-    try:
-        # Read through a second cursor while inserting: each row's signature goes in as it comes.
-        for doc_id, title, body in _latest_texts(conn):
-            conn.execute(STORE_SQL, (doc_id, *maker.signature(title, body)))
-    finally:
-        maker.close()
+    # Read through a second cursor while inserting: each row's signature goes in as it comes.
+    for doc_id, title, body in _latest_texts(conn):
+        conn.execute(STORE_SQL, (doc_id, *maker.signature(title, body)))
+    return maker

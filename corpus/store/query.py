@@ -21,11 +21,11 @@ import sqlite3
 
 import attrs
 
+from .stemmer import Stemmer
+
 #: Tokenizer that splits like the index's but neither stems nor changes a token otherwise
 #: than the index's would, so a token it gives is indexed as the index tokenizes it.
 _SPLIT_TOKENIZE = "unicode61 remove_diacritics 2"
-#: The index's tokenizer (schema.py).
-_STEM_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 
 class _Unparsable(Exception):
@@ -404,8 +404,6 @@ def analyse(query: str) -> Analysis:
     try:
         split.execute(f"CREATE VIRTUAL TABLE s USING fts5 (x, tokenize = '{_SPLIT_TOKENIZE}')")
         split.execute("CREATE VIRTUAL TABLE sv USING fts5vocab (s, instance)")
-        split.execute(f"CREATE VIRTUAL TABLE p USING fts5 (x, tokenize = '{_STEM_TOKENIZE}')")
-        split.execute("CREATE VIRTUAL TABLE pv USING fts5vocab (p, instance)")
         relaxer = _Relaxer(tokens, split)
         try:
             relaxed = relaxer.or_expr()
@@ -415,8 +413,13 @@ def analyse(query: str) -> Analysis:
             return Analysis(None, ())
         reducer = phrase_filter = None
         phrases: tuple[tuple[str | None, ...], ...] = ()
-        if relaxer.relaxed:  # each word stemmed once (an FTS5 insert and query each)
-            stems = {w: _stem(split, w) for w, _ in relaxer.words}
+        if relaxer.relaxed:  # every word stemmed once, all in one FTS5 insert
+            words = sorted({w for w, _ in relaxer.words})
+            stemmer = Stemmer()
+            try:
+                stems = dict(zip(words, stemmer.stems(words), strict=True))
+            finally:
+                stemmer.close()
             if not relaxer.near and not relaxer.opaque:
                 reducer = TextReducer.for_stems([stems[w] for w, _ in relaxer.words])
             if not relaxer.alternatives:
@@ -434,11 +437,3 @@ def analyse(query: str) -> Analysis:
         phrase_filter,
         phrases,
     )
-
-
-def _stem(split: sqlite3.Connection, word: str) -> str:
-    """``word`` (one unstemmed token) as the index's tokenizer keeps it."""
-    split.execute("DELETE FROM p")
-    split.execute("INSERT INTO p (rowid, x) VALUES (1, ?)", (word,))
-    row = split.execute("SELECT term FROM pv WHERE doc = 1").fetchone()
-    return row[0] if row else word

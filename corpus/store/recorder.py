@@ -477,14 +477,8 @@ class IngestRun:
         samples, self._samples = self._samples or [], None
         if not self._dict_ids:
             self._train([version.text.encode("utf-8") for version in samples])
-        if self._pairs is None:
-            stemmer = pairs.Stemmer()
-            try:
-                common = pairs.choose_common(stemmer.columns(v.title, v.body_text) for v in samples)
-            finally:
-                stemmer.close()
-            pairs.save_common(self._conn, common)  # signs the documents recorded so far
-            self._pairs = pairs.PairMaker(common)
+        if self._pairs is None:  # signs the documents recorded so far, too
+            self._pairs = pairs.save_common(self._conn, ((v.title, v.body_text) for v in samples))
 
     def _train(self, samples: list[bytes]) -> None:
         """Train the store's dictionary on ``samples``; later versions are compressed with it."""

@@ -17,7 +17,7 @@ import operator
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, CorpusError, NotFound, StoreError
@@ -590,16 +590,9 @@ class Store:
         if not any(held.values()):
             return [(rowid, 0.0) for rowid in ids]
         idf = self._idf(terms)
-        every = range(len(terms))
         ranked = []
         for rowid in ids:
-            if held[rowid]:  # the rank exactly as _title_tiers makes it
-                score = functools.reduce(
-                    operator.add, (idf[i] * (10.0 * (i in held[rowid])) for i in every)
-                )
-                ranked.append((rowid, -score))
-            else:
-                ranked.append((rowid, 0.0))
+            ranked.append((rowid, _title_rank(idf, held[rowid]) if held[rowid] else 0.0))
         return sorted(ranked, key=lambda pair: (pair[1], -pair[0]))
 
     def _candidates(
@@ -657,15 +650,11 @@ class Store:
         every = range(len(terms))
         for size in range(1, len(terms) + 1):
             for held in itertools.combinations(every, size):
-                # The rank exactly as SQL computes _rank's expression (same order of sums).
-                score = functools.reduce(
-                    operator.add, (idf[i] * (10.0 * (i in held)) for i in every)
-                )
                 query = f"({relaxed}) AND " + " AND ".join(f"(title : {terms[i]})" for i in held)
                 others = [terms[i] for i in every if i not in held]
                 if others:
                     query = f"({query}) NOT (title : (" + " OR ".join(others) + "))"
-                tiers.setdefault(-score, []).append(query)  # _rank's value: lower is better
+                tiers.setdefault(_title_rank(idf, held), []).append(query)
         for rank in sorted(tiers):
             streams = [
                 self.connection.execute(
@@ -764,6 +753,15 @@ _FEW_CANDIDATES = 1000
 #: Candidates of a position-checked search looked at first, and at most at once.
 _CHECK_FIRST = 50
 _CHECK_MOST = 2000
+
+
+def _title_rank(idf: Sequence[float], held: Collection[int]) -> float:
+    """The rank (:meth:`Store._rank`'s value, lower is better) of a match whose title holds
+    the query terms at indexes ``held``, exactly as SQL computes it (same order of sums)."""
+    score = functools.reduce(
+        operator.add, (weight * (10.0 * (i in held)) for i, weight in enumerate(idf))
+    )
+    return -score
 
 
 def _search_texts(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
