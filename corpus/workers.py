@@ -6,10 +6,14 @@ results in the order asked for, and a worker's death as an error it can report. 
 here has one duplex pipe, and the parent reads each worker's answers in the order it sent the
 batches (a pipe keeps order), so answers need no tags.
 
-Sending happens on one background thread. A batch and an answer can each be larger than a
-pipe's buffer; if the main thread sent, it could block writing a batch to a worker that is
-itself blocked writing an answer nobody reads. With the sender apart, the main thread is
-always free to read, so both sides always make progress.
+Sending happens on one background thread, and each worker's answers are read by a thread of
+its own. A batch and an answer are each often larger than a pipe's buffer. If the main thread
+sent, it could block writing a batch to a worker that is itself blocked writing an answer
+nobody reads. And if answers were read only when asked for, a worker would sit blocked
+sending its answer while the main thread waits for another worker's or commits results: on
+2 cores a quarter of each worker's time went that way. The readers take each answer off the
+pipe as it comes (as bytes; the main thread unpickles it when it is wanted), so a worker goes
+straight on to its next batch.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import attrs
@@ -106,6 +111,9 @@ def _serve(
             conn.send(WorkerError(f"{type(exc).__name__}: {exc}"))
 
 
+#: Seconds a stopped worker's reader thread gets to see its pipe end.
+READER_GRACE = 5.0
+
 #: What the sender thread is told: send a batch (or a worker's stop sentinel), close a
 #: connection once everything queued before has gone, or stop.
 _SEND, _CLOSE, _STOP = "send", "close", "stop"
@@ -125,12 +133,25 @@ def _send_all(outbox: queue.SimpleQueue) -> None:
             conn.send(payload)
 
 
-@attrs.define
+def _read_all(worker: _Worker, inbox: queue.SimpleQueue) -> None:
+    """A worker's reader thread: each answer's bytes into ``inbox`` as soon as they arrive,
+    then ``None`` once the pipe ends (the worker stopped or died)."""
+    while True:
+        try:
+            data = worker.conn.recv_bytes()
+        except (EOFError, OSError):
+            inbox.put((worker, None))
+            return
+        inbox.put((worker, data))
+
+
+@attrs.define(eq=False)
 class _Worker:
     process: Any
     conn: Any
     #: Tickets of the batches sent to it and not yet read back, oldest first.
     in_flight: deque[int] = attrs.field(factory=deque)
+    reader: threading.Thread | None = None
 
 
 @attrs.frozen
@@ -169,8 +190,12 @@ class WorkerPool:
         # Every worker waits on the reading end; only this process keeps the writing end, so
         # its end (however it comes) is the workers' end too (see _die_with_parent).
         self._lifeline = context.Pipe(duplex=False)
+        #: ``(worker, answer bytes)`` from the reader threads; ``None`` bytes: its pipe ended.
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         # Workers first: forking while another thread runs is what fork handles worst.
         self._workers: list[_Worker] = [self._start() for _ in range(jobs)]
+        for worker in self._workers:
+            self._start_reader(worker)
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._sender = threading.Thread(
             target=_send_all, args=(self._outbox,), name="corpus-sender", daemon=True
@@ -194,6 +219,12 @@ class WorkerPool:
         child_end.close()
         return _Worker(process, parent_end)
 
+    def _start_reader(self, worker: _Worker) -> None:
+        worker.reader = threading.Thread(
+            target=_read_all, args=(worker, self._inbox), name="corpus-reader", daemon=True
+        )
+        worker.reader.start()
+
     def submit(self, batch: list[Any]) -> Ticket:
         """Queue ``batch`` for the worker with the fewest batches in flight; never blocks."""
         index = min(range(len(self._workers)), key=lambda i: len(self._workers[i].in_flight))
@@ -214,18 +245,20 @@ class WorkerPool:
                 return self._ready.pop(ticket.number)
             if ticket.number in self._lost:
                 raise self._lost.pop(ticket.number)
-            self._read_one(ticket.worker)
+            if ticket.number not in self._workers[ticket.worker].in_flight:
+                raise RuntimeError("no such batch in flight")
+            self._take(*self._inbox.get())
 
-    def _read_one(self, index: int) -> None:
-        worker = self._workers[index]
-        if not worker.in_flight:
-            raise RuntimeError("no such batch in flight")
-        try:
-            answer = worker.conn.recv()
-        except (EOFError, OSError):
-            self._bury(index)
+    def _take(self, worker: _Worker, data: bytes | None) -> None:
+        """File one answer from a reader thread under its batch (a worker's answers come in
+        the order its batches were sent); ``None``: the worker is gone."""
+        if worker not in self._workers:  # buried already
+            return
+        if data is None:
+            self._bury(self._workers.index(worker))
             return
         number = worker.in_flight.popleft()
+        answer = ForkingPickler.loads(data)
         if isinstance(answer, WorkerError):
             self._lost[number] = answer
         else:
@@ -245,16 +278,14 @@ class WorkerPool:
         # could free the descriptor for reuse while the sender writes to it.
         self._outbox.put((_CLOSE, dead.conn, None))
         self._workers[index] = self._start()
+        self._start_reader(self._workers[index])
 
     def close(self) -> None:
         """Stop the workers once they have answered everything sent to them."""
         for worker in self._workers:
             self._outbox.put((_SEND, worker.conn, None))
         self._stop_sender()
-        for worker in self._workers:
-            worker.process.join()
-            worker.conn.close()
-        self._close_lifeline()
+        self._join_workers()
 
     def terminate(self) -> None:
         """Stop the workers now; batches still in flight are dropped."""
@@ -262,8 +293,18 @@ class WorkerPool:
             if worker.process.is_alive():
                 worker.process.terminate()
         self._stop_sender()  # its sends to the stopped workers fail and are dropped
+        self._join_workers()
+
+    def _join_workers(self) -> None:
         for worker in self._workers:
             worker.process.join()
+            # Its pipe ended with it, so its reader ends too; a reader still reading (the
+            # pipe held open elsewhere) keeps the connection: closing a descriptor under a
+            # blocked read could hand the number to another file.
+            if worker.reader is not None:
+                worker.reader.join(timeout=READER_GRACE)
+                if worker.reader.is_alive():
+                    continue
             worker.conn.close()
         self._close_lifeline()
 

@@ -6,6 +6,7 @@ import faulthandler
 import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -99,6 +100,34 @@ def test_batches_and_answers_larger_than_a_pipe_buffer_do_not_deadlock():
     with pool(jobs=1) as p:
         tickets = [p.submit([payload]) for payload in payloads]
         assert [p.result(t) for t in tickets] == [[b * 2] for b in payloads]
+        p.close()
+
+
+def _timed(batch: list[str]) -> list[object]:
+    """``slow``: sleep a second; ``big``: an answer larger than a pipe's buffer; ``when``:
+    the moment the batch started (the monotonic clock is the machine's, not the process's)."""
+    (what,) = batch
+    if what == "slow":
+        time.sleep(1.0)
+        return ["slept"]
+    if what == "big":
+        return [b"x" * 4_000_000]
+    return [time.monotonic()]
+
+
+def test_a_worker_goes_on_while_the_parent_waits_for_another_workers_batch():
+    # Worker 0's big answer is read while the parent waits for worker 1's slow batch, so
+    # worker 0 starts its next batch at once instead of sitting blocked in its send until
+    # the parent gets round to asking for that answer.
+    context, _ = default_context()
+    with WorkerPool(context, 2, _timed, _nothing, ()) as p:
+        big, slow, when = p.submit(["big"]), p.submit(["slow"]), p.submit(["when"])
+        assert (big.worker, slow.worker, when.worker) == (0, 1, 0)
+        assert p.result(slow) == ["slept"]
+        waited_until = time.monotonic()
+        assert p.result(big) == [b"x" * 4_000_000]
+        (started,) = p.result(when)
+        assert started < waited_until - 0.5
         p.close()
 
 
