@@ -133,6 +133,28 @@ def _send_all(outbox: queue.SimpleQueue) -> None:
             conn.send(payload)
 
 
+#: ``mallopt`` parameter: allocations from this size up get pages of their own (glibc).
+_M_MMAP_THRESHOLD = -3
+#: glibc's default threshold, fixed: set, it no longer rises after each large free.
+MMAP_THRESHOLD = 128 * 1024
+
+
+def _fix_mmap_threshold() -> None:
+    """Keep glibc from recycling large answer buffers inside its heaps.
+
+    Each answer (about half a MiB) is allocated by a reader thread and freed by the main
+    thread. With glibc's sliding threshold, after the first such buffer is freed the next
+    ones come from the threads' heaps, which fragment and are seldom given back: the parent
+    grew by about 1 MiB every 10 s, 88 to 166 MiB over 1,000,000 articles. With the threshold
+    fixed each buffer has pages of its own, returned when freed, and the parent stays flat.
+    Elsewhere (no glibc) this does nothing.
+    """
+    with contextlib.suppress(Exception):
+        import ctypes  # here: only the parent of a pool needs it
+
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
 def _read_all(worker: _Worker, inbox: queue.SimpleQueue) -> None:
     """A worker's reader thread: each answer's bytes into ``inbox`` as soon as they arrive,
     then ``None`` once the pipe ends (the worker stopped or died)."""
@@ -192,6 +214,7 @@ class WorkerPool:
         self._lifeline = context.Pipe(duplex=False)
         #: ``(worker, answer bytes)`` from the reader threads; ``None`` bytes: its pipe ended.
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        _fix_mmap_threshold()
         # Workers first: forking while another thread runs is what fork handles worst.
         self._workers: list[_Worker] = [self._start() for _ in range(jobs)]
         for worker in self._workers:
