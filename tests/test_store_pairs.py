@@ -259,6 +259,29 @@ def test_a_changed_document_gets_the_signature_of_its_new_text(tmp_path, small_s
         assert reference({**docs, **changed}, '"duma vote"') <= holding(store, ["duma", "vote"])
 
 
+def test_a_run_closes_its_signature_maker_when_it_ends(tmp_path, monkeypatch, small_samples):
+    closed: list[pairs.PairMaker] = []
+    close = pairs.PairMaker.close
+
+    def counting(self):
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(pairs.PairMaker, "close", counting)
+    docs = corpus_texts(100)
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, str(tmp_path), docs)  # chooses the common words while it runs
+        assert len(closed) == 1
+        record(store, str(tmp_path), docs)  # starts with them
+        assert len(closed) == 2 and closed[0] is not closed[1]
+        with pytest.raises(RuntimeError), store.begin_run(roots=[str(tmp_path)], arguments=[]):
+            raise RuntimeError("a run that fails")
+        assert len(closed) == 3
+        # Closed means closed: its in-memory database is gone.
+        with pytest.raises(sqlite3.ProgrammingError):
+            closed[-1].signature("duma vote", "the state")
+
+
 def test_a_store_of_the_previous_schema_chooses_common_words_when_migrating(
     tmp_path, small_samples
 ):

@@ -589,8 +589,7 @@ class IngestRun:
             self._mark_failed()  # the tombstones and the end were not recorded
             raise
         finally:
-            self.finished = True
-            self._lock.release()
+            self._end()
         return dict(self.counts)
 
     def fail(self) -> dict[str, int]:
@@ -607,9 +606,16 @@ class IngestRun:
         try:
             self._mark_failed()
         finally:
-            self.finished = True
-            self._lock.release()
+            self._end()
         return dict(self.counts)
+
+    def _end(self) -> None:
+        """The run is over: give back the store's lock and the signature maker's own
+        in-memory database (a connection left to the collector warns on newer Pythons)."""
+        self.finished = True
+        self._lock.release()
+        if self._pairs is not None:
+            self._pairs.close()
 
     def _mark_failed(self) -> None:
         """Undo the open batch and record the run as failed, if the store still can."""
