@@ -282,6 +282,24 @@ def test_a_run_closes_its_signature_maker_when_it_ends(tmp_path, monkeypatch, sm
             closed[-1].signature("duma vote", "the state")
 
 
+def test_common_words_that_cannot_be_signed_in_leave_no_maker_open(tmp_path, monkeypatch):
+    closed: list[pairs.PairMaker] = []
+    close = pairs.PairMaker.close
+    monkeypatch.setattr(pairs.PairMaker, "close", lambda self: (closed.append(self), close(self)))
+
+    def unreadable(conn):
+        raise sqlite3.OperationalError("disk I/O error")
+        yield
+
+    monkeypatch.setattr(pairs, "_latest_texts", unreadable)
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE common_words (rank INTEGER, stem TEXT)")
+    texts = [(title, body) for title, body in corpus_texts(50).values()]
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        pairs.save_common(conn, texts)
+    assert len(closed) == 1
+
+
 def test_a_store_of_the_previous_schema_chooses_common_words_when_migrating(
     tmp_path, small_samples
 ):

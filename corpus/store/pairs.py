@@ -260,7 +260,11 @@ def save_common(conn: sqlite3.Connection, sample: Iterable[tuple[str, str]]) -> 
         stemmer.close()
     conn.executemany("INSERT INTO common_words (rank, stem) VALUES (?, ?)", enumerate(common))
     maker = PairMaker(common)
-    # Read through a second cursor while inserting: each row's signature goes in as it comes.
-    for doc_id, title, body in _latest_texts(conn):
-        conn.execute(STORE_SQL, (doc_id, *maker.signature(title, body)))
+    try:
+        # Read through a second cursor while inserting: each row's signature goes in as it comes.
+        for doc_id, title, body in _latest_texts(conn):
+            conn.execute(STORE_SQL, (doc_id, *maker.signature(title, body)))
+    except BaseException:
+        maker.close()  # the caller never gets it
+        raise
     return maker
